@@ -1,0 +1,30 @@
+"""The one record every layer passes around: a validated OHLCV bar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One validated bar, ready to store.
+
+    `ts` is timezone-aware UTC. Prices are exact decimals as Alpha Vantage sent them (never
+    round-tripped through float). `raw` is the bar's original JSON object, already encoded,
+    so the loader can hand it to PostgreSQL's JSONB without re-serialising it.
+    """
+
+    symbol: str
+    interval: str  # "1d", "1w", "1mo", "1min" ... "60min"
+    ts: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+    raw: bytes
+    adjusted_close: Decimal | None = None
+    dividend_amount: Decimal | None = None
+    split_coefficient: Decimal | None = None

@@ -1,0 +1,49 @@
+"""`stockpipe ...`: a thin command line over the library.
+
+Each command lives in its own module; this file only wires them into one group and sets up
+logging so that secrets are masked in every line.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from stockpipe.redact import RedactingFilter
+from stockpipe.settings import Settings, SettingsError
+
+
+def load_settings_or_exit() -> Settings:
+    """Settings for a command; a bad variable ends the command with exit code 2."""
+    try:
+        return Settings.load()
+    except SettingsError as exc:
+        click.echo(f"stockpipe: {exc}", err=True)
+        sys.exit(2)
+
+
+def configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(settings.secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+
+
+@click.group()
+@click.version_option(package_name="stockpipe")
+def main() -> None:
+    """Keep a PostgreSQL database of Alpha Vantage stock prices fresh."""
+
+
+def _register() -> None:
+    from stockpipe.cli import db_cmd, fetch_cmd, ingest_cmd, status_cmd, up_cmd
+
+    for module in (fetch_cmd, db_cmd, ingest_cmd, status_cmd, up_cmd):
+        main.add_command(module.command)
+
+
+_register()

@@ -1,0 +1,11 @@
+"""`stockpipe fetch` (not written yet)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command(name="fetch")
+def command() -> None:
+    """Not implemented yet."""
+    raise click.ClickException("not implemented yet")

@@ -1,0 +1,3 @@
+"""Shared fixtures come from plugins so each layer's fixtures live beside its tests."""
+
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.fake_alphavantage"]
