@@ -1,0 +1,158 @@
+"""`stock_data`: one partition per symbol, all selected symbols ingested in a single step.
+
+The library's `ingest_symbols` runs the whole batch (so fetches overlap loads and the run pays
+its start-up once). Dagster would stamp every partition of a single-run range with the same
+metadata, and none at all if the step fails, so the asset yields no output and reports each
+symbol itself, as soon as the library reports it: an AssetMaterialization (with that symbol's
+counts) for LOADED and UP_TO_DATE, an AssetObservation for DEFERRED and FAILED. A symbol that
+loaded stays materialized in the UI even when another symbol fails the run.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+
+import dagster as dg
+
+from stockpipe.defs.checks import ASSET_NAME, CHECK_SPECS, evaluate_checks
+from stockpipe.defs.resources import StockpipeResource
+from stockpipe.ingest import IngestContext, ingest_symbols
+from stockpipe.results import RunStatus, RunSummary, SymbolResult, SymbolStatus
+from stockpipe.settings import SettingsError
+from stockpipe.store.errors import DatabaseError, TransientDatabaseError
+
+# Steps that touch the API share this pool; dagster.yaml gives it one slot, so two runs never
+# spend the key's rate limit against each other (the PostgreSQL quota also holds across them).
+API_POOL = "alphavantage"
+
+# For what outlived the library's own retries (database restart, network outage): the step is
+# re-run after ~30 s, 60 s, 120 s. Re-running is cheap: up-to-date symbols spend no call.
+TRANSIENT_RETRY = dg.RetryPolicy(
+    max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+_REPORTED = (SymbolStatus.LOADED, SymbolStatus.UP_TO_DATE)
+
+
+def build_stock_data_asset(partitions: dg.PartitionsDefinition[str]) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=ASSET_NAME,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        output_required=False,
+        check_specs=CHECK_SPECS,
+        pool=API_POOL,
+        retry_policy=TRANSIENT_RETRY,
+        group_name="stocks",
+        kinds={"postgres"},
+        description="Daily bars from Alpha Vantage in the PostgreSQL table stock_data, "
+        "one partition per symbol of STOCK_SYMBOLS.",
+    )
+    def stock_data(
+        context: dg.AssetExecutionContext, stockpipe: StockpipeResource
+    ) -> Iterator[dg.AssetMaterialization | dg.AssetObservation | dg.AssetCheckResult]:
+        symbols = list(context.partition_keys)
+        try:
+            with stockpipe.ingest_context() as ctx:
+                summary: RunSummary | None = None
+                for item in _ingest_as_reported(ctx, symbols):
+                    if isinstance(item, RunSummary):
+                        summary = item
+                    else:
+                        yield symbol_event(context.asset_key, item)
+                yield from evaluate_checks(ctx.db, symbols)
+        except (SettingsError, DatabaseError) as exc:
+            if isinstance(exc, TransientDatabaseError):
+                raise
+            # Bad configuration, credentials or schema: retrying cannot help.
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        assert summary is not None
+        context.log.info(summary.message)
+        if summary.failed or summary.status is RunStatus.FAILED:
+            raise dg.Failure(
+                description=summary.message,
+                metadata=summary_metadata(summary),
+                allow_retries=False,
+            )
+
+    return stock_data
+
+
+def symbol_event(
+    asset_key: dg.AssetKey, result: SymbolResult
+) -> dg.AssetMaterialization | dg.AssetObservation:
+    """The event one symbol's result becomes: its partition, its own counts."""
+    metadata = symbol_metadata(result)
+    if result.status in _REPORTED:
+        return dg.AssetMaterialization(
+            asset_key=asset_key,
+            partition=result.symbol,
+            description=result.message or None,
+            metadata=metadata,
+        )
+    return dg.AssetObservation(
+        asset_key=asset_key,
+        partition=result.symbol,
+        description=result.message or None,
+        metadata=metadata,
+    )
+
+
+def symbol_metadata(result: SymbolResult) -> dict[str, dg.MetadataValue]:
+    return {
+        "status": dg.MetadataValue.text(result.status.value),
+        "calls": dg.MetadataValue.int(result.calls),
+        "rows_inserted": dg.MetadataValue.int(result.inserted),
+        "rows_updated": dg.MetadataValue.int(result.updated),
+        "rows_unchanged": dg.MetadataValue.int(result.unchanged),
+        "rows_skipped": dg.MetadataValue.int(result.skipped_total),
+        "skipped_by_reason": dg.MetadataValue.json(dict(result.skipped)),
+        "latest_bar": dg.MetadataValue.text(
+            result.latest_bar.isoformat() if result.latest_bar else "none"
+        ),
+        "history_limited": dg.MetadataValue.bool(result.history_limited),
+        "message": dg.MetadataValue.text(result.message),
+    }
+
+
+def summary_metadata(summary: RunSummary) -> dict[str, dg.MetadataValue]:
+    return {
+        "calls": dg.MetadataValue.int(summary.calls),
+        "rows_inserted": dg.MetadataValue.int(summary.inserted),
+        "rows_updated": dg.MetadataValue.int(summary.updated),
+        "failed": dg.MetadataValue.json({r.symbol: r.message for r in summary.failed}),
+        "deferred": dg.MetadataValue.json([r.symbol for r in summary.deferred]),
+    }
+
+
+def _ingest_as_reported(
+    ctx: IngestContext, symbols: Sequence[str]
+) -> Iterator[SymbolResult | RunSummary]:
+    """Each SymbolResult as the library reports it, then the RunSummary.
+
+    A generator cannot yield from inside a callback, so the batch runs on a worker thread and
+    hands results over a queue; the events then reach the UI while the run is still going.
+    """
+    handoff: queue.Queue[SymbolResult | RunSummary | BaseException] = queue.Queue()
+
+    def work() -> None:
+        try:
+            handoff.put(ingest_symbols(ctx, symbols, on_result=handoff.put))
+        except BaseException as exc:  # re-raised on the step's own thread below
+            handoff.put(exc)
+
+    # Daemon: if the run is terminated, the process may exit without waiting for the batch;
+    # each symbol's upsert is one transaction, so an interrupted one leaves nothing behind.
+    worker = threading.Thread(target=work, name="stockpipe-ingest", daemon=True)
+    worker.start()
+    while True:
+        item = handoff.get()
+        if isinstance(item, BaseException):
+            worker.join()
+            raise item
+        yield item
+        if isinstance(item, RunSummary):
+            worker.join()
+            return
