@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(platformdirs.user_data_dir("stockpipe")),
         validation_alias="STOCKPIPE_DATA_DIR",
     )
+    embedded_pg_port: int = Field(
+        default=54329, ge=1, le=65535, validation_alias="STOCKPIPE_EMBEDDED_PG_PORT"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="STOCKPIPE_LOG_LEVEL"
     )

@@ -1,0 +1,138 @@
+"""Pooled connections to the stockpipe database, and the one way to run work on them: `run`."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from stockpipe.store.embedded import EmbeddedServer
+from stockpipe.store.errors import DatabaseError, describe_conninfo, is_transient, wrap
+from stockpipe.store.migrate import migrate as apply_migrations
+
+if TYPE_CHECKING:
+    from stockpipe.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+EMBEDDED_DBNAME = "stockpipe"
+_CONNECT_TIMEOUT_SEC = 10.0
+_BACKOFF_FIRST_SEC = 0.2
+_BACKOFF_MAX_SEC = 5.0
+
+
+def embedded_server_for(settings: Settings) -> EmbeddedServer:
+    """The user's embedded server: data under `data_dir/pgdata`, kept between runs."""
+    return EmbeddedServer(pgdata=settings.data_dir / "pgdata", port=settings.embedded_pg_port)
+
+
+class Database:
+    """A connection pool plus retry policy. Use `run` for every unit of work."""
+
+    def __init__(self, conninfo: str, pool: ConnectionPool[Any]) -> None:
+        self.conninfo = conninfo  # holds the password: never log it, use describe()
+        self.pool = pool
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, migrate: bool = True, min_size: int = 1, max_size: int = 4
+    ) -> Database:
+        """Connect to the configured server, or start (or reuse) the embedded one."""
+        conninfo = settings.postgres_conninfo()
+        if conninfo is None or settings.uses_embedded_database:
+            server = embedded_server_for(settings).start()
+            server.ensure_database(EMBEDDED_DBNAME)
+            conninfo = server.conninfo(EMBEDDED_DBNAME)
+            logger.info(
+                "using the embedded PostgreSQL; look inside with: %s",
+                server.psql_command(EMBEDDED_DBNAME),
+            )
+        return cls.from_conninfo(conninfo, migrate=migrate, min_size=min_size, max_size=max_size)
+
+    @classmethod
+    def from_conninfo(
+        cls, conninfo: str, *, migrate: bool = True, min_size: int = 1, max_size: int = 4
+    ) -> Database:
+        """Check the server answers (permanent faults raise at once), migrate, open the pool."""
+
+        def first_contact() -> None:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                if migrate:
+                    applied = apply_migrations(conn)
+                    if applied:
+                        logger.info("database schema migrated: applied %s", ", ".join(applied))
+
+        _with_retries(first_contact, conninfo, "connecting", retries=5)
+        pool: ConnectionPool[Any] = ConnectionPool(
+            conninfo,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            timeout=_CONNECT_TIMEOUT_SEC,
+            # A pooled connection may have died with a server restart: test it before use.
+            check=ConnectionPool.check_connection,
+            name="stockpipe",
+        )
+        pool.open(wait=False)
+        return cls(conninfo, pool)
+
+    def describe(self) -> str:
+        return describe_conninfo(self.conninfo)
+
+    def __repr__(self) -> str:
+        return f"Database({self.describe()})"
+
+    def run(self, work: Callable[[psycopg.Connection[Any]], T], *, retries: int = 5) -> T:
+        """Run `work` in one transaction; retry it whole on transient faults."""
+
+        def attempt() -> T:
+            with self.pool.connection() as conn, conn.transaction():
+                return work(conn)
+
+        return _with_retries(attempt, self.conninfo, "database work", retries=retries)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _with_retries(attempt: Callable[[], T], conninfo: str, doing: str, *, retries: int) -> T:
+    failures = 0
+    while True:
+        try:
+            return attempt()
+        except DatabaseError:
+            raise
+        except (psycopg.Error, OSError, TimeoutError) as exc:
+            failures += 1
+            if not is_transient(exc) or failures > retries:
+                raise wrap(exc, conninfo, doing) from None
+            delay = min(_BACKOFF_MAX_SEC, _BACKOFF_FIRST_SEC * 2 ** (failures - 1))
+            delay *= random.uniform(0.5, 1.0)  # jitter: concurrent retriers do not stampede
+            logger.warning(
+                "%s on %s hit a transient fault (%s); retry %d/%d in %.1fs",
+                doing,
+                describe_conninfo(conninfo),
+                type(exc).__name__,
+                failures,
+                retries,
+                delay,
+            )
+            time.sleep(delay)

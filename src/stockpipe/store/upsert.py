@@ -1,0 +1,208 @@
+"""Write a batch of daily bars into `stock_data`: all or nothing, idempotent, close to COPY speed.
+
+Two paths inside one transaction:
+- rows newer than everything stored for their symbol (the daily top-up, a first backfill) are
+  COPYed straight into `stock_data`: nothing to compare them with;
+- the rest are COPYed into a per-connection temp table, then merged by one
+  INSERT .. ON CONFLICT .. DO UPDATE .. WHERE (..) IS DISTINCT FROM (..), so a re-load of
+  unchanged rows writes nothing (no new row version, no WAL, updated_at kept).
+A per-symbol advisory lock keeps two loaders from both taking the fast path for the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
+
+from stockpipe.bars import Bar
+from stockpipe.store.db import Database
+
+DAILY = "1d"
+# Lock namespace for pg_advisory_xact_lock(int, int); the migration lock uses the bigint form.
+_SYMBOL_LOCK_CLASS = 0x53504C44
+_COLUMNS = (
+    "symbol, ts, open, high, low, close, volume, raw,"
+    " adjusted_close, dividend_amount, split_coefficient"
+)
+_TYPES = [
+    "text",
+    "timestamptz",
+    "numeric",
+    "numeric",
+    "numeric",
+    "numeric",
+    "int8",
+    "jsonb",
+    "numeric",
+    "numeric",
+    "numeric",
+]
+_VALUE_COLUMNS = (
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "raw",
+    "adjusted_close",
+    "dividend_amount",
+    "split_coefficient",
+)
+_LOCK_SYMBOLS = f"""
+SELECT pg_advisory_xact_lock({_SYMBOL_LOCK_CLASS}, hashtext(s))
+FROM (SELECT DISTINCT s FROM unnest(%s::text[]) AS s ORDER BY s) AS sorted"""
+_STORED_MAX_TS = """
+SELECT s, (SELECT max(ts) FROM stock_data WHERE symbol = s) FROM unnest(%s::text[]) AS s"""
+_CREATE_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS stockpipe_stage (
+    symbol TEXT, ts TIMESTAMPTZ, open NUMERIC, high NUMERIC, low NUMERIC, close NUMERIC,
+    volume BIGINT, raw JSONB, adjusted_close NUMERIC, dividend_amount NUMERIC,
+    split_coefficient NUMERIC
+) ON COMMIT DELETE ROWS"""
+_MERGE = f"""
+WITH written AS (
+    INSERT INTO stock_data ({_COLUMNS})
+    SELECT {_COLUMNS} FROM stockpipe_stage
+    ON CONFLICT (symbol, ts) DO UPDATE SET
+        {", ".join(f"{c} = EXCLUDED.{c}" for c in _VALUE_COLUMNS)},
+        updated_at = now()
+    WHERE ({", ".join(f"stock_data.{c}" for c in _VALUE_COLUMNS)})
+        IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _VALUE_COLUMNS)})
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written"""
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """Counts over the batch's distinct (symbol, ts) keys; they add up to that number."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+
+class _RawJsonbDumper(Dumper):
+    """`Bar.raw` is JSON already encoded: hand it over as jsonb without decoding it."""
+
+    format = Format.BINARY
+    oid = 3802  # jsonb
+
+    def dump(self, obj: Any) -> bytes:
+        return b"\x01" + bytes(obj)  # jsonb binary format: version byte, then the text
+
+
+def upsert_bars(db: Database, bars: Sequence[Bar]) -> UpsertResult:
+    """Store `bars` (any symbols) in one transaction, retried whole on transient faults."""
+    unique = dedupe(bars)
+    if not unique:
+        return UpsertResult(0, 0, 0)
+    try:
+        return db.run(lambda conn: upsert_bars_in(conn, unique))
+    except pg_errors.UniqueViolation:
+        # Someone wrote these keys without our advisory lock between our max(ts) read and our
+        # COPY: the merge path is always correct, only slower.
+        return db.run(lambda conn: upsert_bars_in(conn, unique, fast_path=False))
+
+
+def dedupe(bars: Iterable[Bar]) -> list[Bar]:
+    """One bar per (symbol, ts), the last one given winning (a later page corrects an earlier)."""
+    by_key: dict[tuple[str, datetime], Bar] = {}
+    for bar in bars:
+        if bar.interval != DAILY:
+            raise ValueError(f"stock_data holds daily bars; got interval {bar.interval!r}")
+        by_key[(bar.symbol, bar.ts)] = bar
+    return list(by_key.values())
+
+
+def upsert_bars_in(
+    conn: psycopg.Connection[Any], bars: Sequence[Bar], *, fast_path: bool = True
+) -> UpsertResult:
+    """The upsert inside the caller's transaction; `bars` must already be deduplicated."""
+    symbols = sorted({bar.symbol for bar in bars})
+    conn.execute(_LOCK_SYMBOLS, [symbols])
+    if fast_path:
+        stored = dict(conn.execute(_STORED_MAX_TS, [symbols]).fetchall())
+        fresh = [b for b in bars if stored[b.symbol] is None or b.ts > stored[b.symbol]]
+        known = [b for b in bars if not (stored[b.symbol] is None or b.ts > stored[b.symbol])]
+    else:
+        fresh, known = [], list(bars)
+    if fresh:
+        _copy(conn, "stock_data", fresh)
+    updated = merged_inserts = 0
+    if known:
+        conn.execute(_CREATE_STAGE)
+        conn.execute("TRUNCATE stockpipe_stage")  # an earlier call in this same transaction
+        _copy(conn, "stockpipe_stage", known)
+        row = conn.execute(_MERGE).fetchone()
+        assert row is not None
+        merged_inserts, updated = int(row[0]), int(row[1])
+    inserted = len(fresh) + merged_inserts
+    return UpsertResult(inserted, updated, len(bars) - inserted - updated)
+
+
+def _copy(conn: psycopg.Connection[Any], table: str, bars: Sequence[Bar]) -> None:
+    with conn.cursor() as cur:
+        cur.adapters.register_dumper(None, _RawJsonbDumper)
+        with cur.copy(f"COPY {table} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_TYPES)
+            write = copy.write_row
+            for b in bars:
+                write(
+                    (
+                        b.symbol,
+                        b.ts,
+                        b.open,
+                        b.high,
+                        b.low,
+                        b.close,
+                        b.volume,
+                        b.raw,
+                        b.adjusted_close,
+                        b.dividend_amount,
+                        b.split_coefficient,
+                    )
+                )
+
+
+def latest_bar_ts(db: Database, symbol: str) -> datetime | None:
+    """Newest stored bar time of `symbol`, or None when it has none."""
+    return _scalar_ts(db, "SELECT max(ts) FROM stock_data WHERE symbol = %s", symbol)
+
+
+def first_bar_ts(db: Database, symbol: str) -> datetime | None:
+    """Oldest stored bar time of `symbol`, or None when it has none."""
+    return _scalar_ts(db, "SELECT min(ts) FROM stock_data WHERE symbol = %s", symbol)
+
+
+def latest_bar_ts_by_symbol(db: Database, symbols: Sequence[str]) -> dict[str, datetime | None]:
+    """Newest stored bar time of each symbol (None for those with none), in one query."""
+    rows = db.run(lambda conn: conn.execute(_STORED_MAX_TS, [list(symbols)]).fetchall())
+    return {str(symbol): ts for symbol, ts in rows}
+
+
+def bar_count(db: Database, symbol: str | None = None) -> int:
+    """Number of stored bars, of one symbol or of all."""
+    if symbol is None:
+        row = db.run(lambda conn: conn.execute("SELECT count(*) FROM stock_data").fetchone())
+    else:
+        query = "SELECT count(*) FROM stock_data WHERE symbol = %s"
+        row = db.run(lambda conn: conn.execute(query, [symbol]).fetchone())
+    return int(row[0]) if row else 0
+
+
+def _scalar_ts(db: Database, query: str, symbol: str) -> datetime | None:
+    row = db.run(lambda conn: conn.execute(query, [symbol]).fetchone())
+    value = row[0] if row else None
+    return value if isinstance(value, datetime) else None
