@@ -1,0 +1,314 @@
+"""The ingest step: plan -> fetch -> parse -> upsert, for one symbol or a list of them.
+
+This is the one code path behind `stockpipe ingest` and the Dagster `stock_data` asset. It never
+prints: progress goes out through `on_result` and logging. Every failure of one symbol becomes
+that symbol's result; only a bug in a caller's `on_result` can end a run early.
+
+Re-runs are safe: bars are upserted on (symbol, ts), so fetching a window twice only counts
+rows as unchanged, and a symbol whose stored bars already hold the latest completed session
+costs no call at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from types import TracebackType
+from zoneinfo import ZoneInfo
+
+from stockpipe.alphavantage import (
+    AlphaVantageClient,
+    AlphaVantageError,
+    BudgetExhausted,
+    Function,
+    InvalidApiKey,
+    NoValidBars,
+    ParsedSeries,
+    PremiumParameter,
+    RateLimited,
+    SeriesRequest,
+)
+from stockpipe.clock import Clock, SystemClock
+from stockpipe.market_calendar import latest_completed_session
+from stockpipe.overlap import overlapped
+from stockpipe.planning import FetchPlan, OutputSize, plan_fetch
+from stockpipe.quota import PostgresCallGate
+from stockpipe.results import RunSummary, SymbolResult, SymbolStatus
+from stockpipe.settings import OutputSizePolicy, Settings
+from stockpipe.state import order_symbols, record_result
+from stockpipe.store import Database, DatabaseError, latest_bar_ts, upsert_bars
+
+logger = logging.getLogger(__name__)
+
+BAR_ZONE = ZoneInfo("America/New_York")  # daily bars are dated in US/Eastern
+
+
+class IngestContext:
+    """What the ingest step needs: settings, database, a gated client, a clock.
+
+    `IngestContext.from_settings(settings)` opens (and on close, closes) the database and the
+    client; the constructor takes an open Database (tests, Dagster resources) and only closes
+    the client it makes.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        clock: Clock | None = None,
+        output_size: OutputSizePolicy | None = None,
+        owns_db: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock: Clock = clock or SystemClock()
+        self.output_size: OutputSizePolicy = output_size or settings.api_output_size
+        self.gate = PostgresCallGate(db, settings, clock=self.clock)
+        self.client = AlphaVantageClient(
+            settings.api_key.get_secret_value(),
+            settings.alphavantage_base_url,
+            connect_timeout=settings.api_connect_timeout_sec,
+            read_timeout=settings.api_read_timeout_sec,
+            max_retries=settings.api_max_retries,
+            gate=self.gate,
+            sleep=self.clock.sleep,
+        )
+        self._owns_db = owns_db
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        output_size: OutputSizePolicy | None = None,
+    ) -> IngestContext:
+        db = Database.from_settings(settings)
+        return cls(settings, db, clock=clock, output_size=output_size, owns_db=True)
+
+    def __repr__(self) -> str:
+        return f"IngestContext({self.db!r}, {self.gate!r}, output_size={self.output_size})"
+
+    def close(self) -> None:
+        self.client.close()
+        if self._owns_db:
+            self.db.close()
+
+    def __enter__(self) -> IngestContext:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+@dataclass(slots=True)
+class Halt:
+    """Set once no further call is worth making in this run (budget gone, key rejected)."""
+
+    status: SymbolStatus | None = None
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A symbol after planning and fetching: either series to store, or a final result."""
+
+    plan: FetchPlan | None
+    series: ParsedSeries | None = None
+    calls: int = 0
+    output_size: OutputSize | None = None
+    history_limited: bool = False
+    result: SymbolResult | None = None
+
+
+def ingest_symbol(ctx: IngestContext, symbol: str) -> SymbolResult:
+    """Plan, fetch and store one symbol; record and return its result. Never raises for the
+    symbol's own failures (API or database): they come back as a FAILED or DEFERRED result."""
+    return finish(ctx, prepare(ctx, symbol, Halt()))
+
+
+def ingest_symbols(
+    ctx: IngestContext,
+    symbols: Sequence[str],
+    *,
+    on_result: Callable[[SymbolResult], None] | None = None,
+) -> RunSummary:
+    """Ingest many symbols: deferred ones first, then never loaded, then stalest.
+
+    The fetch of the next symbol overlaps the upsert of this one (one background thread, one
+    fetched symbol waiting at most). Once the budget is spent (or the API throttles past every
+    retry, or rejects the key) no further call is made: the remaining symbols that need one
+    come back DEFERRED (FAILED for a rejected key); those already up to date still say so.
+    """
+    try:
+        ordered = order_symbols(ctx.db, symbols)
+    except DatabaseError as exc:
+        logger.error("could not read symbol state, keeping the given order: %s", exc)
+        ordered = list(dict.fromkeys(symbols))
+    halt = Halt()
+    results: list[SymbolResult] = []
+    fetched = overlapped(ordered, lambda symbol: prepare(ctx, symbol, halt), name="stockpipe-fetch")
+    try:
+        for prepared in fetched:
+            result = finish(ctx, prepared)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    finally:
+        fetched.close()
+    summary = RunSummary(tuple(results))
+    logger.info("ingest run %s: %s", summary.status.value, summary.message)
+    return summary
+
+
+def prepare(ctx: IngestContext, symbol: str, halt: Halt) -> Prepared:
+    """Plan and fetch one symbol (the part that talks to the API). Never raises."""
+    try:
+        latest = latest_bar_ts(ctx.db, symbol)
+        latest_stored = latest.astimezone(BAR_ZONE).date() if latest else None
+        target = latest_completed_session(ctx.clock.now())
+        plan = plan_fetch(
+            symbol,
+            latest_stored=latest_stored,
+            target=target,
+            policy=ctx.output_size,
+            full_denied=ctx.output_size == "auto" and ctx.gate.full_history_denied(),
+        )
+    except DatabaseError as exc:
+        return Prepared(None, result=_result(symbol, SymbolStatus.FAILED, f"database: {exc}"))
+    if not plan.needs_call:
+        result = SymbolResult(symbol, SymbolStatus.UP_TO_DATE, latest_bar=plan.latest_stored)
+        return Prepared(plan, result=result)
+    if halt.status is not None:
+        result = _result(symbol, halt.status, halt.reason, plan=plan)
+        return Prepared(plan, result=result)
+    prepared = Prepared(plan, output_size=plan.output_size, history_limited=plan.history_limited)
+    with ctx.gate.attribute(symbol, Function.DAILY.value) as tally:
+        try:
+            prepared.series = _fetch_with_fallback(ctx, plan, prepared)
+        except RateLimited as exc:
+            if exc.scope == "day" and not isinstance(exc, BudgetExhausted):
+                ctx.gate.mark_day_exhausted()
+            # A throttle that outlived the client's retries: more calls now would only burn
+            # budget, so the rest of the run is deferred too.
+            halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
+            prepared.result = _result(symbol, SymbolStatus.DEFERRED, exc.message, plan=plan)
+        except InvalidApiKey as exc:
+            halt.status, halt.reason = SymbolStatus.FAILED, f"not attempted: {exc.message}"
+            prepared.result = _result(symbol, SymbolStatus.FAILED, exc.message, plan=plan)
+        except NoValidBars as exc:
+            prepared.result = _result(
+                symbol, SymbolStatus.FAILED, exc.message, plan=plan, skipped=exc.skipped
+            )
+        except AlphaVantageError as exc:
+            prepared.result = _result(
+                symbol, SymbolStatus.FAILED, f"{type(exc).__name__}: {exc.message}", plan=plan
+            )
+        except DatabaseError as exc:  # the quota gate could not reach PostgreSQL
+            prepared.result = _result(symbol, SymbolStatus.FAILED, f"database: {exc}", plan=plan)
+        except Exception as exc:  # a bug must not stop the other symbols; it is logged whole
+            logger.exception("%s: unexpected error while fetching", symbol)
+            prepared.result = _result(
+                symbol, SymbolStatus.FAILED, f"unexpected {type(exc).__name__}: {exc}", plan=plan
+            )
+    prepared.calls = tally.calls
+    return prepared
+
+
+def _fetch_with_fallback(ctx: IngestContext, plan: FetchPlan, prepared: Prepared) -> ParsedSeries:
+    def request(size: OutputSize | None) -> SeriesRequest:
+        return SeriesRequest(
+            plan.symbol, Function.DAILY, outputsize=size, datatype=ctx.settings.api_datatype
+        )
+
+    try:
+        return ctx.client.fetch(request(plan.output_size))
+    except PremiumParameter:
+        if plan.output_size != "full":
+            raise
+    # The key gets compact only: remember it so the next symbols go straight to compact.
+    logger.warning("%s: full history is a premium feature for this key; using compact", plan.symbol)
+    ctx.gate.mark_full_history_denied()
+    prepared.output_size = "compact"
+    prepared.history_limited = True
+    return ctx.client.fetch(request("compact"))
+
+
+def finish(ctx: IngestContext, prepared: Prepared) -> SymbolResult:
+    """Store what `prepare` fetched, then record the result in symbol_state. Never raises."""
+    if prepared.result is None:
+        result = _store(ctx, prepared)
+    else:  # calls and the fallback to compact are only known once the fetch is over
+        limited = prepared.result.history_limited or prepared.history_limited
+        result = replace(prepared.result, calls=prepared.calls, history_limited=limited)
+    try:
+        record_result(ctx.db, result, ctx.clock.now())
+    except DatabaseError as exc:
+        logger.error("%s: could not record the result: %s", result.symbol, exc)
+    quiet = result.status in (SymbolStatus.LOADED, SymbolStatus.UP_TO_DATE)
+    (logger.info if quiet else logger.warning)(
+        "%s: %s (%d calls) %s", result.symbol, result.status.value, result.calls, result.message
+    )
+    return result
+
+
+def _store(ctx: IngestContext, prepared: Prepared) -> SymbolResult:
+    plan, series = prepared.plan, prepared.series
+    assert plan is not None and series is not None
+    limited = prepared.history_limited
+    try:
+        upserted = upsert_bars(ctx.db, series.bars)
+    except DatabaseError as exc:
+        return _result(
+            plan.symbol, SymbolStatus.FAILED, f"database: {exc}", plan=plan,
+            calls=prepared.calls, skipped=series.skipped, limited=limited,
+        )  # fmt: skip
+    newest = max((bar.ts for bar in series.bars), default=None)
+    newest_date = newest.astimezone(BAR_ZONE).date() if newest else None
+    latest = max(d for d in (plan.latest_stored, newest_date) if d is not None)
+    notes = []
+    if limited:
+        notes.append("history limited: this key gets the latest 100 bars only (compact)")
+    if latest < plan.target:
+        notes.append(f"Alpha Vantage has no bar for {plan.target} yet")
+    return SymbolResult(
+        plan.symbol,
+        SymbolStatus.LOADED,
+        calls=prepared.calls,
+        inserted=upserted.inserted,
+        updated=upserted.updated,
+        unchanged=upserted.unchanged,
+        skipped=dict(series.skipped),
+        latest_bar=latest,
+        output_size=prepared.output_size,
+        history_limited=limited,
+        message="; ".join(notes),
+    )
+
+
+def _result(
+    symbol: str,
+    status: SymbolStatus,
+    message: str,
+    *,
+    plan: FetchPlan | None = None,
+    calls: int = 0,
+    skipped: dict[str, int] | None = None,
+    limited: bool = False,
+) -> SymbolResult:
+    return SymbolResult(
+        symbol,
+        status,
+        calls=calls,
+        skipped=dict(skipped or {}),
+        latest_bar=plan.latest_stored if plan else None,
+        history_limited=limited or (plan.history_limited if plan else False),
+        message=message,
+    )
