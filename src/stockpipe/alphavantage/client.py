@@ -1,0 +1,192 @@
+"""HTTP client for the Alpha Vantage time-series functions: call, classify, retry, parse.
+
+Transient outcomes (rate limit, 429, 5xx, network failures, truncated/empty/HTML bodies) are
+retried with exponential backoff and full jitter; a Retry-After header replaces the jitter.
+Permanent ones (bad key, bad symbol, premium, demo misuse, a wrong payload) raise at once.
+The API key only ever travels in the query string of the request itself: it is kept out of
+messages, reprs and logs (urllib3 logs request lines at DEBUG, so that logger gets a filter).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlencode
+
+import requests
+
+from stockpipe.alphavantage.classify import Classified, classify_response
+from stockpipe.alphavantage.errors import AlphaVantageError, NetworkError, Outcome
+from stockpipe.alphavantage.gate import CallGate, OpenGate
+from stockpipe.alphavantage.parse import ParsedSeries, parse_csv, parse_json
+from stockpipe.alphavantage.series import SeriesRequest
+from stockpipe.redact import RedactingFilter, redact
+
+if TYPE_CHECKING:
+    from stockpipe.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DEFAULT_BASE_URL = "https://www.alphavantage.co/query"
+
+
+def _guard_urllib3_logger() -> None:
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    """One classified data response before parsing (for benchmarks and diagnostics)."""
+
+    status: int
+    body: bytes
+    classified: Classified
+
+
+class AlphaVantageClient:
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        connect_timeout: float = 5,
+        read_timeout: float = 30,
+        max_retries: int = 4,
+        backoff_base: float = 2.0,
+        backoff_cap: float = 120.0,
+        gate: CallGate | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._api_key = api_key
+        # "demo" is public and would mask ordinary words; every other key is a secret.
+        self._secrets = (api_key,) if api_key and api_key != "demo" else ()
+        self.base_url = base_url
+        self.timeout = (connect_timeout, read_timeout)
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self._gate: CallGate = gate if gate is not None else OpenGate()
+        self._sleep = sleep
+        self._random = random.Random()
+        # One session: keep-alive across calls to the same host.
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = "stockpipe"
+        self.calls_made = 0
+        _guard_urllib3_logger()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, gate: CallGate | None = None) -> AlphaVantageClient:
+        return cls(
+            settings.api_key.get_secret_value(),
+            settings.alphavantage_base_url,
+            connect_timeout=settings.api_connect_timeout_sec,
+            read_timeout=settings.api_read_timeout_sec,
+            max_retries=settings.api_max_retries,
+            gate=gate,
+        )
+
+    def __repr__(self) -> str:
+        return f"AlphaVantageClient(base_url={self.base_url!r}, calls_made={self.calls_made})"
+
+    def __enter__(self) -> AlphaVantageClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    def safe_url(self, request: SeriesRequest) -> str:
+        """The URL of a request without its API key: the only form we log or print."""
+        return f"{self.base_url}?{urlencode(request.query_params())}"
+
+    def fetch(self, request: SeriesRequest) -> ParsedSeries:
+        """Fetch, classify, retry transient failures and parse; raise a typed error otherwise."""
+        return self._with_retries(request, self._parsed_attempt)
+
+    def fetch_raw(self, request: SeriesRequest) -> RawResponse:
+        """Like fetch, but return the classified data response unparsed."""
+        return self._with_retries(request, self._raw_attempt)
+
+    def _with_retries(self, request: SeriesRequest, attempt: Callable[[SeriesRequest], T]) -> T:
+        retry = 0
+        while True:
+            self._gate.acquire()
+            self.calls_made += 1
+            try:
+                result = attempt(request)
+            except AlphaVantageError as error:
+                self._gate.report(error.outcome)
+                delay = self._retry_delay(error, retry)
+                if delay is None:
+                    raise
+                retry += 1
+                log.warning(
+                    "%s: %s; retry %d/%d in %.2fs",
+                    request.describe(),
+                    error.message,
+                    retry,
+                    self.max_retries,
+                    delay,
+                )
+                self._sleep(delay)
+                continue
+            self._gate.report(Outcome.DATA)
+            return result
+
+    def _retry_delay(self, error: AlphaVantageError, retry: int) -> float | None:
+        if not error.retryable or retry >= self.max_retries:
+            return None
+        if error.retry_after is not None:
+            # Waiting longer than our cap would stall a worker: give up now and let the
+            # schedule come back, rather than ignore what the server asked for.
+            return error.retry_after if error.retry_after <= self.backoff_cap else None
+        # Full jitter: spreads retries of many workers that failed together.
+        return self._random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**retry))
+
+    def _send(self, request: SeriesRequest) -> tuple[int, bytes, Classified]:
+        params = request.query_params()
+        params["apikey"] = self._api_key
+        log.debug("GET %s", self.safe_url(request))
+        try:
+            response = self._session.get(self.base_url, params=params, timeout=self.timeout)
+            body = response.content
+        except requests.Timeout:
+            raise NetworkError(
+                f"no answer for {request.describe()} within {self.timeout[1]:g}s (timeout)"
+            ) from None
+        except requests.RequestException as exc:
+            # The exception text embeds the full URL, key included: keep only a redacted gist.
+            detail = redact(str(exc), self._secrets)[:200]
+            raise NetworkError(
+                f"network error for {request.describe()}: {type(exc).__name__}: {detail}"
+            ) from None
+        classified = classify_response(
+            request, response.status_code, response.headers, body, self._secrets
+        )
+        if classified.error is not None:
+            raise classified.error
+        return response.status_code, body, classified
+
+    def _raw_attempt(self, request: SeriesRequest) -> RawResponse:
+        status, body, classified = self._send(request)
+        return RawResponse(status, body, classified)
+
+    def _parsed_attempt(self, request: SeriesRequest) -> ParsedSeries:
+        _, _, classified = self._send(request)
+        if classified.document is not None:
+            return parse_json(classified.document, request)
+        return parse_csv(classified.text or "", request)

@@ -1,0 +1,119 @@
+"""Typed outcomes of one Alpha Vantage call and the errors that carry them.
+
+Every message tells the user what to do next and never contains the API key: callers build
+messages from the request's safe parameters only, and network errors are redacted first.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+RateLimitScope = Literal["minute", "day", "unknown"]
+
+
+class Outcome(StrEnum):
+    DATA = "data"
+    RATE_LIMITED = "rate_limited"
+    PREMIUM_ENDPOINT = "premium_endpoint"
+    PREMIUM_PARAMETER = "premium_parameter"
+    DEMO_KEY = "demo_key"
+    INVALID_KEY = "invalid_key"
+    INVALID_CALL = "invalid_call"
+    SERVER_ERROR = "server_error"
+    NETWORK_ERROR = "network_error"
+    MALFORMED = "malformed"
+
+
+class AlphaVantageError(Exception):
+    """Base of every failure the client reports; `str()` is the user-facing message."""
+
+    outcome: Outcome = Outcome.MALFORMED
+    retryable: bool = False
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        # Seconds the server asked us to wait (Retry-After), when it said so.
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class RateLimited(AlphaVantageError):
+    """Throttled. Scope "day" means today's quota is gone: retrying today is pointless."""
+
+    outcome = Outcome.RATE_LIMITED
+
+    def __init__(
+        self, message: str, *, scope: RateLimitScope = "unknown", retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.scope: RateLimitScope = scope
+        self.retryable = scope != "day"
+
+
+class BudgetExhausted(RateLimited):
+    """Raised by a call gate when no call may be spent today; the client never retries it."""
+
+    def __init__(self, message: str = "the daily API call budget is spent; try again tomorrow"):
+        super().__init__(message, scope="day")
+
+
+class PremiumEndpoint(AlphaVantageError):
+    outcome = Outcome.PREMIUM_ENDPOINT
+
+
+class PremiumParameter(AlphaVantageError):
+    outcome = Outcome.PREMIUM_PARAMETER
+
+
+class DemoKeyMisuse(AlphaVantageError):
+    outcome = Outcome.DEMO_KEY
+
+
+class InvalidApiKey(AlphaVantageError):
+    outcome = Outcome.INVALID_KEY
+
+
+class InvalidCall(AlphaVantageError):
+    """Invalid symbol or call: the same request will fail again."""
+
+    outcome = Outcome.INVALID_CALL
+
+
+class ServerError(AlphaVantageError):
+    outcome = Outcome.SERVER_ERROR
+    retryable = True
+
+
+class NetworkError(AlphaVantageError):
+    """Timeout, refused or reset connection, or a response cut off mid-transfer."""
+
+    outcome = Outcome.NETWORK_ERROR
+    retryable = True
+
+
+class MalformedResponse(AlphaVantageError):
+    """The body is not the expected JSON/CSV. Truncated, empty or HTML bodies are usually a
+    proxy or a dropped transfer and are worth another try; wrong keys or a different symbol
+    come back the same on every call."""
+
+    outcome = Outcome.MALFORMED
+
+    def __init__(
+        self, message: str, *, retryable: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retryable = retryable
+
+
+class NoValidBars(AlphaVantageError):
+    """Every bar of the payload failed validation: storing nothing beats storing garbage."""
+
+    outcome = Outcome.MALFORMED
+
+    def __init__(self, message: str, skipped: dict[str, int]) -> None:
+        super().__init__(message)
+        self.skipped = dict(skipped)

@@ -1,0 +1,279 @@
+"""Data payload (JSON or CSV) -> validated bars, with invalid bars skipped and counted.
+
+Hot path: a full daily history is ~5,000 bars, so per bar we do dict lookups, Decimal(str)
+and date.fromisoformat; no regexes, no pandas, and `raw` is encoded only for kept bars.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+
+from stockpipe.alphavantage.errors import MalformedResponse, NoValidBars
+from stockpipe.alphavantage.series import FieldNames, Function, SeriesRequest
+from stockpipe.alphavantage.timezones import UnknownTimeZone, resolve_zone
+from stockpipe.bars import Bar
+
+log = logging.getLogger(__name__)
+_dumps = orjson.dumps
+
+SKIP_REASONS = (
+    "missing_field",
+    "not_a_number",
+    "negative_price",
+    "negative_volume",
+    "high_below_low",
+    "high_below_open_close",
+    "low_above_open_close",
+    "bad_timestamp",
+    "future_timestamp",
+    "duplicate_timestamp",
+)
+# Beyond this many warnings per reason, the rest are summed up in one line.
+_WARNINGS_PER_REASON = 10
+# Clocks drift: an intraday bar a few minutes "ahead" of ours is not from the future.
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass
+class ParsedSeries:
+    symbol: str
+    function: Function
+    interval: str
+    time_zone: str
+    last_refreshed: str | None
+    bars: list[Bar]
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
+
+
+class _Skip(Exception):  # control flow only, never escapes this module
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _number(value: object) -> Decimal:
+    if isinstance(value, str):
+        if not value:
+            raise _Skip("missing_field")
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise _Skip("not_a_number") from None
+        if not number.is_finite():
+            raise _Skip("not_a_number")
+        return number
+    # JSON numbers would already have gone through float: only exact integers are safe.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    if value is None:
+        raise _Skip("missing_field")
+    raise _Skip("not_a_number")
+
+
+def _volume(value: object) -> int:
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            number = _number(value)  # "1e3" or "100.0" are whole; "12.5" is not
+            if number != number.to_integral_value():
+                raise _Skip("not_a_number") from None
+            return int(number)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _Skip("missing_field" if value is None else "not_a_number")
+
+
+class _Builder:
+    """Validates one payload's bars; the same rules for JSON and CSV."""
+
+    def __init__(self, request: SeriesRequest, zone: tzinfo, now: datetime) -> None:
+        self.symbol = request.symbol
+        self.label = request.interval_label
+        self.zone = zone
+        self.intraday = request.function is Function.INTRADAY
+        self.latest_date = now.astimezone(zone).date()
+        self.latest_ts = now.astimezone(UTC) + _CLOCK_SKEW
+        self.bars: list[Bar] = []
+        self.seen: set[datetime] = set()
+        self.skipped: Counter[str] = Counter()
+        self.warned: Counter[str] = Counter()
+
+    def timestamp(self, text: str) -> datetime:
+        if self.intraday:
+            try:
+                moment = datetime.fromisoformat(text)
+            except (TypeError, ValueError):
+                raise _Skip("bad_timestamp") from None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=self.zone)
+            moment = moment.astimezone(UTC)
+            if moment > self.latest_ts:
+                raise _Skip("future_timestamp")
+            return moment
+        # Daily, weekly and monthly bars are dated YYYY-MM-DD; a bar stands at midnight of
+        # its trading date in the Meta Data zone.
+        if not isinstance(text, str) or len(text) != 10 or text[4] != "-":
+            raise _Skip("bad_timestamp")
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise _Skip("bad_timestamp") from None
+        if day > self.latest_date:
+            raise _Skip("future_timestamp")
+        return datetime(day.year, day.month, day.day, tzinfo=self.zone).astimezone(UTC)
+
+    def add(self, key: str, values: list[Any], original: object) -> None:
+        try:
+            ts = self.timestamp(key)
+            if any(value is None for value in values):
+                raise _Skip("missing_field")
+            open_, high, low, close = (_number(v) for v in values[:4])
+            volume = _volume(values[4])
+            extras: list[Decimal | None] = [_number(v) for v in values[5:]]
+            adjusted = extras[0] if extras else None
+            if (
+                open_ < 0
+                or high < 0
+                or low < 0
+                or close < 0
+                or (adjusted is not None and adjusted < 0)
+            ):
+                raise _Skip("negative_price")
+            if volume < 0:
+                raise _Skip("negative_volume")
+            if high < low:
+                raise _Skip("high_below_low")
+            if high < open_ or high < close:
+                raise _Skip("high_below_open_close")
+            if low > open_ or low > close:
+                raise _Skip("low_above_open_close")
+            # Kept: the first bar for a timestamp (Alpha Vantage lists newest first).
+            if ts in self.seen:
+                raise _Skip("duplicate_timestamp")
+        except _Skip as skip:
+            self.skip(key, skip.reason)
+            return
+        self.seen.add(ts)
+        extras += [None] * (3 - len(extras))
+        self.bars.append(
+            Bar(
+                self.symbol,
+                self.label,
+                ts,
+                open_,
+                high,
+                low,
+                close,
+                volume,
+                _dumps(original),
+                *extras,
+            )
+        )
+
+    def skip(self, key: object, reason: str) -> None:
+        self.skipped[reason] += 1
+        self.warned[reason] += 1
+        if self.warned[reason] <= _WARNINGS_PER_REASON:
+            log.warning("skipped bar: symbol=%s date=%s reason=%s", self.symbol, key, reason)
+
+    def finish(
+        self, time_zone: str, last_refreshed: str | None, function: Function
+    ) -> ParsedSeries:
+        for reason, count in self.warned.items():
+            if count > _WARNINGS_PER_REASON:
+                log.warning(
+                    "skipped %d more bars of %s for reason=%s",
+                    count - _WARNINGS_PER_REASON,
+                    self.symbol,
+                    reason,
+                )
+        skipped = dict(self.skipped)
+        if not self.bars:
+            summary = ", ".join(f"{reason}={count}" for reason, count in sorted(skipped.items()))
+            raise NoValidBars(f"every bar of {self.symbol} is invalid ({summary})", skipped)
+        return ParsedSeries(
+            self.symbol, function, self.label, time_zone, last_refreshed, self.bars, skipped
+        )
+
+
+def _zone(name: str | None) -> tzinfo:
+    try:
+        return resolve_zone(name)
+    except UnknownTimeZone as exc:
+        raise MalformedResponse(str(exc)) from None
+
+
+def _field_order(fields: FieldNames) -> list[str]:
+    order = [fields.open, fields.high, fields.low, fields.close, fields.volume]
+    optional = (fields.adjusted_close, fields.dividend_amount, fields.split_coefficient)
+    return order + [name for name in optional if name is not None]
+
+
+def parse_json(
+    document: Mapping[str, Any], request: SeriesRequest, *, now: datetime | None = None
+) -> ParsedSeries:
+    meta = document.get("Meta Data")
+    zone_name: str | None = None
+    last_refreshed: str | None = None
+    if isinstance(meta, dict):
+        for key, value in meta.items():
+            if key.endswith("Time Zone"):
+                zone_name = str(value)
+            elif key.endswith("Last Refreshed"):
+                last_refreshed = str(value)
+    series = document.get(request.series_key)
+    if not isinstance(series, dict) or not series:
+        raise MalformedResponse(f"{request.describe()}: {request.series_key!r} holds no bars")
+    zone = _zone(zone_name)
+    builder = _Builder(request, zone, now or datetime.now(UTC))
+    names = _field_order(request.spec.json_fields)
+    for key, values in series.items():
+        if not isinstance(values, dict):
+            builder.skip(key, "missing_field")
+            continue
+        builder.add(key, [values.get(name) for name in names], values)
+    return builder.finish(str(zone), last_refreshed, request.function)
+
+
+def _normalise(name: str) -> str:
+    return name.strip().lower().replace("_", " ")
+
+
+def parse_csv(text: str, request: SeriesRequest, *, now: datetime | None = None) -> ParsedSeries:
+    rows: Iterable[list[str]] = csv.reader(io.StringIO(text))
+    iterator = iter(rows)
+    header = next(iterator, None)
+    if not header:
+        raise MalformedResponse(f"{request.describe()}: the CSV body is empty")
+    position = {_normalise(name): index for index, name in enumerate(header)}
+    wanted = ["timestamp", *_field_order(request.spec.csv_fields)]
+    missing = [name for name in wanted if _normalise(name) not in position]
+    if missing:
+        raise MalformedResponse(
+            f"{request.describe()}: CSV header lacks {', '.join(missing)} (got {','.join(header)})"
+        )
+    columns = [position[_normalise(name)] for name in wanted]
+    zone = _zone(None)
+    builder = _Builder(request, zone, now or datetime.now(UTC))
+    width = len(header)
+    seen_rows = 0
+    for row in iterator:
+        if not row:
+            continue
+        seen_rows += 1
+        values: list[Any] = [row[i] if i < len(row) else None for i in columns]
+        raw = dict(zip(header, row[:width], strict=False))
+        builder.add(values[0], values[1:], raw)
+    if not seen_rows:
+        raise MalformedResponse(f"{request.describe()}: the CSV body has a header but no bars")
+    return builder.finish(str(zone), None, request.function)

@@ -1,0 +1,421 @@
+"""A fake Alpha Vantage server: real HTTP on 127.0.0.1, deterministic payloads for any symbol,
+and switches for every failure the real service produces.
+
+In-process: `with FakeAlphaVantage() as fake: ... fake.url ...`. As a process (docker compose
+smoke test, benchmarks, a local demo):
+
+    python -m stockpipe.testing.fake_alphavantage --host 127.0.0.1 --port 8765
+
+then point ALPHAVANTAGE_BASE_URL at the printed URL. Steer a running server over HTTP:
+POST /_control/{reset,configure,fault,series,body} with a JSON object, GET /_control/calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+
+from stockpipe.alphavantage.series import INTRADAY_INTERVALS, Function
+from stockpipe.market_calendar import latest_completed_session
+from stockpipe.testing import faults
+from stockpipe.testing.faults import Fault, FaultRule
+from stockpipe.testing.http import Reply, serve
+from stockpipe.testing.payloads import generate_series, render_csv, render_json
+
+log = logging.getLogger(__name__)
+FUNCTIONS = {f.value for f in Function}
+
+
+@dataclass
+class FakeConfig:
+    valid_keys: frozenset[str] | None = None  # None: any non-empty key but "demo" is valid
+    invalid_symbols: frozenset[str] = frozenset()  # plus any symbol starting with "INVALID"
+    end_date: date | None = None  # None: the latest completed NYSE session
+    history_length: int = 5000  # sessions in a `full` daily answer
+    free_tier: bool = False  # True: premium endpoints/parameters answer like for a free key
+    per_minute: int | None = None
+    per_day: int | None = None
+    delay: float = 0.0  # seconds before every answer
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    number: int
+    time: float
+    function: str
+    symbol: str
+    outputsize: str | None
+    interval: str | None
+    month: str | None
+    datatype: str
+    outcome: str
+
+
+@dataclass
+class _Custom:
+    series: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    zones: dict[str, str] = field(default_factory=dict)
+    bodies: dict[str, Reply] = field(default_factory=dict)
+
+
+def _key(symbol: str, function: str | None) -> str:
+    return f"{symbol.upper()}|{function or '*'}"
+
+
+class FakeAlphaVantage:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, **config: Any) -> None:
+        self.host, self._port = host, port
+        self._defaults = FakeConfig(**config)
+        self._lock = threading.Lock()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._new_call = threading.Condition(self._lock)
+        self.reset()
+
+    # ---- lifecycle -------------------------------------------------------------------
+    def start(self) -> FakeAlphaVantage:
+        self._server, self._thread = serve(self.host, self._port, self)
+        return self
+
+    def stop(self) -> None:
+        self._wake.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeAlphaVantage:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1]) if self._server else self._port
+
+    @property
+    def url(self) -> str:
+        """The /query endpoint: what ALPHAVANTAGE_BASE_URL should be."""
+        return f"http://{self.host}:{self.port}/query"
+
+    # ---- control API -----------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to the construction-time configuration; aborts answers still waiting."""
+        with self._lock:
+            old = getattr(self, "_wake", None)
+            if old is not None:
+                old.set()
+            self._wake = threading.Event()
+            self.config = replace(self._defaults)
+            self._rules: list[FaultRule] = []
+            self._custom = _Custom()
+            self._calls: list[CallRecord] = []
+            self._recent: dict[str, deque[float]] = {}
+            self._per_key_day: dict[str, int] = {}
+
+    def configure(self, **changes: Any) -> None:
+        for name in ("valid_keys", "invalid_symbols"):
+            if changes.get(name) is not None:
+                changes[name] = frozenset(changes[name])
+        if isinstance(changes.get("end_date"), str):
+            changes["end_date"] = date.fromisoformat(changes["end_date"])
+        with self._lock:
+            self.config = replace(self.config, **changes)
+
+    def set_limits(self, per_minute: int | None = None, per_day: int | None = None) -> None:
+        self.configure(per_minute=per_minute, per_day=per_day)
+
+    def set_delay(self, seconds: float) -> None:
+        self.configure(delay=seconds)
+
+    def inject(
+        self,
+        fault: Fault | str,
+        *,
+        symbol: str | None = None,
+        function: Function | str | None = None,
+        on_call: int | None = None,
+        times: int | None = None,
+        retry_after: float | None = None,
+        delay: float = 10.0,
+    ) -> None:
+        """Answer with `fault` always, for a symbol/function, on the Nth call or N times."""
+        rule = FaultRule(
+            Fault(fault), symbol, str(function) if function else None, on_call, times, retry_after
+        )
+        rule.delay = delay
+        with self._lock:
+            self._rules.append(rule)
+
+    def set_series(
+        self,
+        symbol: str,
+        function: Function | str,
+        series: dict[str, dict[str, str]],
+        *,
+        time_zone: str = "US/Eastern",
+    ) -> None:
+        """Serve these bars (timestamp -> JSON field -> value, newest first), JSON or CSV."""
+        with self._lock:
+            self._custom.series[_key(symbol, str(function))] = series
+            self._custom.zones[_key(symbol, str(function))] = time_zone
+
+    def set_body(
+        self,
+        symbol: str,
+        body: bytes | str,
+        *,
+        function: Function | str | None = None,
+        status: int = 200,
+        content_type: str = "application/json",
+    ) -> None:
+        """Serve this exact body for a symbol (and function, None = every function)."""
+        data = body.encode() if isinstance(body, str) else body
+        with self._lock:
+            self._custom.bodies[_key(symbol, str(function) if function else None)] = Reply(
+                status, data, content_type
+            )
+
+    def calls(self) -> list[CallRecord]:
+        with self._lock:
+            return list(self._calls)
+
+    def wait_for_calls(self, count: int, timeout: float = 5.0) -> bool:
+        """Block until `count` /query calls were logged (a condition, not a sleep)."""
+        with self._new_call:
+            return self._new_call.wait_for(lambda: len(self._calls) >= count, timeout)
+
+    # ---- answering -------------------------------------------------------------------
+    def answer(self, query: str) -> Reply:
+        """The reply to one GET /query (thread-safe); called by the HTTP handler."""
+        params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        function = params.get("function", "")
+        symbol = params.get("symbol", "").upper()
+        with self._lock:
+            number = len(self._calls) + 1
+            reply, outcome = self._decide(number, function, symbol, params)
+            if reply.delay is None and self.config.delay:
+                reply.delay = self.config.delay
+            reply.wake = self._wake
+            self._calls.append(
+                CallRecord(
+                    number,
+                    time.time(),
+                    function,
+                    symbol,
+                    params.get("outputsize"),
+                    params.get("interval"),
+                    params.get("month"),
+                    params.get("datatype", "json"),
+                    outcome,
+                )
+            )
+            self._new_call.notify_all()
+        return reply
+
+    def _decide(
+        self, number: int, function: str, symbol: str, params: dict[str, str]
+    ) -> tuple[Reply, str]:
+        for rule in self._rules:
+            if rule.matches(number, symbol, function):
+                if rule.times is not None:
+                    rule.times -= 1
+                return self._fault_reply(rule, function, symbol, params), rule.fault.value
+        config = self.config
+        apikey = params.get("apikey", "")
+        valid = apikey and apikey != "demo"
+        if config.valid_keys is not None:
+            valid = apikey in config.valid_keys
+        if apikey == "demo" and (config.valid_keys is None or "demo" not in config.valid_keys):
+            if symbol != "IBM":
+                return self._notice(Fault.DEMO_KEY), Fault.DEMO_KEY.value
+        elif not valid:
+            return self._notice(Fault.INVALID_KEY), Fault.INVALID_KEY.value
+        limited = self._throttle(apikey)
+        if limited is not None:
+            return self._notice(limited), limited.value
+        if (
+            function not in FUNCTIONS
+            or not symbol
+            or symbol.startswith("INVALID")
+            or symbol in config.invalid_symbols
+            or (function == Function.INTRADAY and params.get("interval") not in INTRADAY_INTERVALS)
+        ):
+            body = faults.notice_body("Error Message", faults.invalid_call(function))
+            return Reply(200, body), Fault.INVALID_CALL.value
+        if config.free_tier and apikey != "demo":
+            if function in (Function.DAILY_ADJUSTED, Function.INTRADAY):
+                return self._notice(Fault.PREMIUM_ENDPOINT), Fault.PREMIUM_ENDPOINT.value
+            if params.get("outputsize") == "full":
+                body = faults.notice_body("Information", faults.premium_parameter(function))
+                return Reply(200, body), Fault.PREMIUM_PARAMETER.value
+        for key in (_key(symbol, function), _key(symbol, None)):
+            if key in self._custom.bodies:
+                return replace(self._custom.bodies[key]), "custom_body"
+        return self._data(function, symbol, params), "data"
+
+    def _throttle(self, apikey: str) -> Fault | None:
+        """Per-key limits the way Alpha Vantage enforces them: HTTP 200 and a notice."""
+        config = self.config
+        now = time.monotonic()
+        recent = self._recent.setdefault(apikey, deque())
+        while recent and recent[0] <= now - 60:
+            recent.popleft()
+        recent.append(now)
+        spent = self._per_key_day[apikey] = self._per_key_day.get(apikey, 0) + 1
+        if config.per_day is not None and spent > config.per_day:
+            return Fault.RATE_LIMIT_DAY
+        if config.per_minute is not None and len(recent) > config.per_minute:
+            return Fault.RATE_LIMIT_MINUTE
+        return None
+
+    def _notice(self, fault: Fault) -> Reply:
+        key, text = faults.NOTICE_FAULTS[fault]
+        return Reply(200, faults.notice_body(key, text))
+
+    def _data(
+        self, function: str, symbol: str, params: dict[str, str], as_symbol: str = ""
+    ) -> Reply:
+        fn = Function(function)
+        custom_key = _key(symbol, function)
+        interval = params.get("interval") if fn is Function.INTRADAY else None
+        outputsize = params.get("outputsize")
+        if custom_key in self._custom.series:
+            series = self._custom.series[custom_key]
+            zone = self._custom.zones[custom_key]
+        else:
+            end = self.config.end_date or latest_completed_session()
+            series = generate_series(
+                symbol,
+                fn,
+                end=end,
+                history_length=self.config.history_length,
+                outputsize=outputsize,
+                interval=interval,
+                month=params.get("month"),
+            )
+            zone = "US/Eastern"
+        if params.get("datatype") == "csv":
+            return Reply(200, render_csv(fn, series), "text/csv")
+        body = render_json(
+            as_symbol or symbol,
+            fn,
+            series,
+            interval=interval,
+            outputsize=outputsize,
+            time_zone=zone,
+        )
+        return Reply(200, body)
+
+    def _fault_reply(
+        self, rule: FaultRule, function: str, symbol: str, params: dict[str, str]
+    ) -> Reply:
+        fault = rule.fault
+        if fault in faults.NOTICE_FAULTS:
+            return self._notice(fault)
+        if fault is Fault.PREMIUM_PARAMETER:
+            return Reply(200, faults.notice_body("Information", faults.premium_parameter(function)))
+        if fault is Fault.INVALID_CALL:
+            return Reply(200, faults.notice_body("Error Message", faults.invalid_call(function)))
+        if fault in (Fault.HTTP_429, Fault.HTTP_500, Fault.HTTP_503):
+            status = int(fault.value.removeprefix("http_"))
+            headers = {}
+            if rule.retry_after is not None:
+                headers["Retry-After"] = f"{rule.retry_after:g}"
+            return Reply(status, b'{"error": "try later"}', headers=headers)
+        if fault in (Fault.CONNECTION_RESET, Fault.CONNECTION_DROP):
+            return Reply(0, b"", action=fault.value)
+        if fault is Fault.HTML_PAGE:
+            return Reply(200, faults.HTML_PAGE, "text/html")
+        if fault is Fault.EMPTY_BODY:
+            return Reply(200, b"")
+        csv_wanted = params.get("datatype") == "csv"
+        if fault is Fault.WRONG_KEYS and csv_wanted:
+            return Reply(200, b"symbol,name,exchange\r\nIBM,IBM Corp,NYSE\r\n", "text/csv")
+        if fault is Fault.WRONG_KEYS:
+            return Reply(200, orjson.dumps({"message": "unexpected", "data": []}))
+        if fault is Fault.EMPTY_SERIES and csv_wanted:
+            return Reply(200, b"timestamp,open,high,low,close,volume\r\n", "text/csv")
+        if fault is Fault.EMPTY_SERIES:
+            fn = Function(function) if function in FUNCTIONS else Function.DAILY
+            return Reply(200, render_json(symbol, fn, {}, interval=params.get("interval")))
+        if function not in FUNCTIONS:
+            function = Function.DAILY.value
+        json_params = {**params, "datatype": "json"}
+        if fault is Fault.WRONG_SYMBOL:
+            other = "MSFT" if symbol != "MSFT" else "IBM"
+            return self._data(function, symbol, json_params, as_symbol=other)
+        data = self._data(
+            function, symbol, json_params if fault is Fault.TRUNCATED_JSON else params
+        )
+        if fault is Fault.TRUNCATED_JSON:
+            return Reply(200, data.body[: len(data.body) // 2])
+        return replace(data, delay=rule.delay)  # TIMEOUT: late, after the client gave up
+
+    # ---- HTTP control ----------------------------------------------------------------
+    def control(self, method: str, name: str, payload: dict[str, Any]) -> Reply:
+        if method == "GET" and name == "calls":
+            return Reply(200, orjson.dumps([asdict(c) for c in self.calls()]))
+        if method == "GET" and name == "health":
+            return Reply(200, b'{"ok": true}')
+        actions: dict[str, Callable[[], None]] = {
+            "reset": self.reset,
+            "configure": lambda: self.configure(**payload),
+            "fault": lambda: self.inject(**payload),
+            "series": lambda: self.set_series(**payload),
+            "body": lambda: self.set_body(**payload),
+        }
+        if method != "POST" or name not in actions:
+            return Reply(404, b'{"error": "unknown control endpoint"}')
+        try:
+            actions[name]()
+        except (TypeError, ValueError) as exc:
+            return Reply(400, orjson.dumps({"error": str(exc)}))
+        return Reply(200, b'{"ok": true}')
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--valid-key", action="append", help="accept only these keys")
+    parser.add_argument("--end-date", type=date.fromisoformat)
+    parser.add_argument("--history-length", type=int, default=5000)
+    parser.add_argument("--free-tier", action="store_true")
+    parser.add_argument("--per-minute", type=int)
+    parser.add_argument("--per-day", type=int)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    fake = FakeAlphaVantage(
+        args.host,
+        args.port,
+        valid_keys=frozenset(args.valid_key) if args.valid_key else None,
+        end_date=args.end_date,
+        history_length=args.history_length,
+        free_tier=args.free_tier,
+        per_minute=args.per_minute,
+        per_day=args.per_day,
+    ).start()
+    # The one line a person (or a script) needs, on stdout: where to point the pipeline.
+    print(f"ALPHAVANTAGE_BASE_URL={fake.url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""Deterministic Alpha Vantage-shaped payloads for any symbol.
+
+A seeded random walk over NYSE sessions starting at a fixed anchor date, so a symbol's bar
+for a given day never changes when the end date moves forward (re-ingesting yields
+"unchanged" rows, as with the real API). Prices carry 4 decimals as strings ("165.4500").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import random
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import lru_cache
+
+import orjson
+
+from stockpipe.alphavantage.series import SPECS, Function
+from stockpipe.market_calendar import sessions_between
+
+ANCHOR = date(1999, 11, 1)
+CENT = Decimal("0.0001")
+Series = dict[str, dict[str, str]]  # timestamp -> JSON field name -> value, newest first
+
+_INFORMATION = {
+    Function.DAILY: "Daily Prices (open, high, low, close) and Volumes",
+    Function.DAILY_ADJUSTED: "Daily Time Series with Splits and Dividend Events",
+    Function.WEEKLY: "Weekly Prices (open, high, low, close) and Volumes",
+    Function.WEEKLY_ADJUSTED: "Weekly Adjusted Prices and Volumes",
+    Function.MONTHLY: "Monthly Prices (open, high, low, close) and Volumes",
+    Function.MONTHLY_ADJUSTED: "Monthly Adjusted Prices and Volumes",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DailyBar:
+    day: date
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+    adjusted_close: Decimal
+    dividend: Decimal
+
+
+def _seed(*parts: object) -> int:
+    return zlib.crc32("|".join(str(p) for p in parts).encode())
+
+
+def _q(value: float) -> Decimal:
+    return Decimal(f"{value:.4f}")
+
+
+@lru_cache(maxsize=8)
+def _sessions(end: date) -> tuple[date, ...]:
+    return tuple(sessions_between(ANCHOR, end))
+
+
+def _ohlc(rng: random.Random, prev: float, drift: float, sigma: float) -> tuple[Decimal, ...]:
+    open_ = max(1.0, prev * (1 + rng.gauss(0, sigma / 3)))
+    close = max(1.0, open_ * math.exp(rng.gauss(drift, sigma)))
+    high = max(open_, close) * (1 + abs(rng.gauss(0, sigma / 2)))
+    low = min(open_, close) * (1 - abs(rng.gauss(0, sigma / 2)))
+    # Rounding is monotonic, so the rounded high/low still bracket the rounded open/close.
+    return _q(open_), _q(high), _q(low), _q(close)
+
+
+@lru_cache(maxsize=64)
+def daily_history(symbol: str, end: date) -> tuple[DailyBar, ...]:
+    """Every session from the anchor to `end`, oldest first."""
+    rng = random.Random(_seed(symbol.upper()))
+    price = rng.uniform(20, 400)
+    dividend_phase = rng.randrange(63)
+    raw: list[tuple[date, tuple[Decimal, ...], int, Decimal]] = []
+    for index, day in enumerate(_sessions(end)):
+        o, h, low, c = _ohlc(rng, price, 0.0002, 0.015)
+        price = float(c)
+        dividend = _q(price * 0.005) if index % 63 == dividend_phase else Decimal("0.0000")
+        raw.append((day, (o, h, low, c), int(rng.lognormvariate(15, 0.5)), dividend))
+    # Dividends lower the adjusted close of every earlier bar.
+    bars: list[DailyBar] = []
+    factor = Decimal(1)
+    for day, (o, h, low, c), volume, dividend in reversed(raw):
+        bars.append(DailyBar(day, o, h, low, c, volume, (c * factor).quantize(CENT), dividend))
+        if dividend:
+            factor *= 1 - dividend / c
+    bars.reverse()
+    return tuple(bars)
+
+
+def _fields(function: Function, bar: DailyBar) -> dict[str, str]:
+    names = SPECS[function].json_fields
+    fields = {
+        names.open: str(bar.open),
+        names.high: str(bar.high),
+        names.low: str(bar.low),
+        names.close: str(bar.close),
+    }
+    if names.adjusted_close:
+        fields[names.adjusted_close] = str(bar.adjusted_close)
+    fields[names.volume] = str(bar.volume)
+    if names.dividend_amount:
+        fields[names.dividend_amount] = str(bar.dividend)
+    if names.split_coefficient:
+        fields[names.split_coefficient] = "1.0"
+    return fields
+
+
+def _aggregate(bars: tuple[DailyBar, ...], monthly: bool) -> list[DailyBar]:
+    """Weekly/monthly bars dated by their last session; the newest period may be unfinished."""
+    periods: dict[tuple[int, int], list[DailyBar]] = {}
+    for bar in bars:
+        key = (bar.day.year, bar.day.month) if monthly else bar.day.isocalendar()[:2]
+        periods.setdefault(key, []).append(bar)
+    return [
+        DailyBar(
+            group[-1].day,
+            group[0].open,
+            max(b.high for b in group),
+            min(b.low for b in group),
+            group[-1].close,
+            sum(b.volume for b in group),
+            group[-1].adjusted_close,
+            sum((b.dividend for b in group), Decimal("0.0000")),
+        )
+        for group in periods.values()
+    ]
+
+
+def _intraday(
+    symbol: str, end: date, interval: str, month: str | None, full: bool
+) -> list[tuple[str, dict[str, str]]]:
+    days = {bar.day: bar for bar in daily_history(symbol, end)}
+    if month:
+        year, mon = (int(part) for part in month.split("-"))
+        chosen = [d for d in days if d.year == year and d.month == mon]
+    else:
+        chosen = [d for d in days if d > end - timedelta(days=30 if full else 5)]
+    step = int(interval.removesuffix("min"))
+    rows: list[tuple[str, dict[str, str]]] = []
+    for day in chosen:
+        rng = random.Random(_seed(symbol.upper(), day, interval))
+        price = float(days[day].open)
+        # Extended hours: bars start 04:00 and the last one starts before 20:00 Eastern.
+        moment = datetime.combine(day, time(4, 0))
+        while moment.hour < 20:
+            o, h, low, c = _ohlc(rng, price, 0.0, 0.001 * math.sqrt(step))
+            price = float(c)
+            volume = str(int(rng.lognormvariate(9, 0.7)))
+            fields = {"1. open": str(o), "2. high": str(h), "3. low": str(low), "4. close": str(c)}
+            fields["5. volume"] = volume
+            rows.append((moment.strftime("%Y-%m-%d %H:%M:%S"), fields))
+            moment += timedelta(minutes=step)
+    rows.reverse()
+    return rows
+
+
+def generate_series(
+    symbol: str,
+    function: Function,
+    *,
+    end: date,
+    history_length: int,
+    outputsize: str | None = None,
+    interval: str | None = None,
+    month: str | None = None,
+) -> Series:
+    """The series object Alpha Vantage would send, newest first."""
+    full = outputsize == "full"
+    if function is Function.INTRADAY:
+        rows = _intraday(symbol, end, interval or "5min", month, full)
+        return dict(rows if full or month else rows[:100])
+    daily = daily_history(symbol, end)
+    if function in (Function.DAILY, Function.DAILY_ADJUSTED):
+        chosen = list(daily[-history_length:] if full else daily[-100:])
+    else:
+        monthly = function in (Function.MONTHLY, Function.MONTHLY_ADJUSTED)
+        chosen = _aggregate(daily[-history_length:], monthly)
+    return {bar.day.isoformat(): _fields(function, bar) for bar in reversed(chosen)}
+
+
+def render_json(
+    symbol: str,
+    function: Function,
+    series: Mapping[str, Mapping[str, str]],
+    *,
+    interval: str | None = None,
+    outputsize: str | None = None,
+    time_zone: str = "US/Eastern",
+) -> bytes:
+    last = next(iter(series), "")
+    spec = SPECS[function]
+    size = "Full size" if outputsize == "full" else "Compact"
+    if function is Function.INTRADAY:
+        meta = {
+            "1. Information": f"Intraday ({interval}) open, high, low, close prices and volume",
+            "2. Symbol": symbol,
+            "3. Last Refreshed": last,
+            "4. Interval": interval,
+            "5. Output Size": size,
+            "6. Time Zone": time_zone,
+        }
+    elif spec.takes_outputsize:
+        meta = {
+            "1. Information": _INFORMATION[function],
+            "2. Symbol": symbol,
+            "3. Last Refreshed": last,
+            "4. Output Size": size,
+            "5. Time Zone": time_zone,
+        }
+    else:
+        meta = {
+            "1. Information": _INFORMATION[function],
+            "2. Symbol": symbol,
+            "3. Last Refreshed": last,
+            "4. Time Zone": time_zone,
+        }
+    document = {"Meta Data": meta, spec.series_key(interval): series}
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2)
+
+
+def render_csv(function: Function, series: Mapping[str, Mapping[str, str]]) -> bytes:
+    """CSV as Alpha Vantage writes it; missing JSON fields become empty cells."""
+    spec = SPECS[function]
+    to_csv = dict(zip(spec.json_fields.names(), spec.csv_fields.names(), strict=True))
+    header = spec.csv_header
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for stamp, fields in series.items():
+        by_csv = {to_csv.get(name, name): value for name, value in fields.items()}
+        writer.writerow([stamp, *(by_csv.get(name, "") for name in header[1:])])
+    return out.getvalue().encode()
