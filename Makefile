@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install lint test test-fast bench up compose-smoke clean
+.PHONY: install lint test test-fast bench up compose-smoke clean init-db-sql
 
 $(BIN)/stockpipe: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ up: install  ## the whole stack without Docker: embedded PostgreSQL, Dagster UI 
 
 compose-smoke:  ## docker compose stack, end to end (needs a Docker engine)
 	bash scripts/compose-smoke.sh
+
+init-db-sql: install  ## regenerate init_db.sql from the migrations (after adding one)
+	$(BIN)/python -m stockpipe.store.dump_schema init_db.sql
 
 lock:  ## re-resolve requirements.lock after editing pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal -o requirements.lock

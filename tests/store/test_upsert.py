@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import orjson
@@ -112,7 +112,7 @@ def test_time_zones_are_preserved_as_the_same_instant(db: Database) -> None:
     (ts,) = db.run(lambda conn: conn.execute("SELECT ts FROM stock_data").fetchone()) or (None,)
     assert ts == moment
     assert ts.utcoffset() is not None
-    assert latest_bar_ts(db, "IBM") == datetime(2024, 3, 8, 21, 0, tzinfo=timezone.utc)
+    assert latest_bar_ts(db, "IBM") == datetime(2024, 3, 8, 21, 0, tzinfo=UTC)
 
 
 def test_raw_json_is_stored_as_jsonb(db: Database) -> None:

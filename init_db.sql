@@ -1,0 +1,101 @@
+-- stockpipe database schema. GENERATED from src/stockpipe/store/migrations/ by
+-- `python -m stockpipe.store.dump_schema`: do not edit by hand, add a migration instead.
+-- Applying it records the migrations as applied, so stockpipe's start-up migration agrees.
+
+BEGIN;
+
+CREATE TABLE IF NOT EXISTS stockpipe_schema_migrations (
+    version TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+-- 0001_create_stock_data.sql
+-- The table of the original specification, exactly: `SELECT * FROM stock_data` shows these
+-- columns first, and UNIQUE (symbol, ts) is what makes every load idempotent.
+CREATE TABLE stock_data (
+    id BIGSERIAL PRIMARY KEY,
+    symbol TEXT NOT NULL,
+    ts TIMESTAMPTZ NOT NULL,
+    open NUMERIC,
+    high NUMERIC,
+    low NUMERIC,
+    close NUMERIC,
+    volume BIGINT,
+    raw JSONB,
+    CONSTRAINT stock_data_symbol_ts_key UNIQUE (symbol, ts)
+);
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0001', 'create_stock_data', '858e708716330108c366558b814fe53da0122a47f3bcaf67b4cd8379cff9f1ac');
+
+-- 0002_adjusted_fields_and_ingestion_times.sql
+-- What the adjusted daily endpoint adds, and when each row was first stored and last changed.
+-- Nullable adjusted fields: the free endpoint does not send them. updated_at moves only when
+-- an upsert really changes the row (unchanged re-loads write nothing).
+ALTER TABLE stock_data
+    ADD COLUMN adjusted_close NUMERIC,
+    ADD COLUMN dividend_amount NUMERIC,
+    ADD COLUMN split_coefficient NUMERIC,
+    ADD COLUMN ingested_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    ADD COLUMN updated_at TIMESTAMPTZ NOT NULL DEFAULT now();
+
+-- Rows an older release wrote with a blank symbol or negative volume would be bad data, but
+-- must not block the upgrade: NOT VALID checks new rows only.
+ALTER TABLE stock_data
+    ADD CONSTRAINT stock_data_symbol_not_blank CHECK (symbol <> '') NOT VALID,
+    ADD CONSTRAINT stock_data_volume_not_negative CHECK (volume >= 0) NOT VALID;
+
+-- Downstream readers ask "which rows changed since my last sync?".
+CREATE INDEX stock_data_updated_at_idx ON stock_data (updated_at);
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0002', 'adjusted_fields_and_ingestion_times', 'c0fd3ae444164f0fac17e8adeb7858545b84bd0b9d476b4a8b538877700e3c89');
+
+-- 0003_api_quota.sql
+-- Shared API quota: every process and every concurrent run reads and writes these two tables,
+-- so the daily budget and the call spacing hold across restarts and parallel runs.
+-- Keys are identified by a short sha256 fingerprint; the API key itself is never stored.
+
+-- One row per HTTP attempt, written BEFORE the call is made (a reservation), so two processes
+-- can never spend more than the budget together. `outcome` is filled in once the reply is known
+-- (NULL: the process died between reserving and reporting; the call still counts).
+CREATE TABLE api_call_ledger (
+    id              BIGSERIAL PRIMARY KEY,
+    key_fingerprint TEXT        NOT NULL,
+    called_at       TIMESTAMPTZ NOT NULL,
+    symbol          TEXT,
+    function        TEXT,
+    outcome         TEXT
+);
+
+CREATE INDEX api_call_ledger_key_time ON api_call_ledger (key_fingerprint, called_at);
+
+-- What we learned about a key from the API's replies.
+CREATE TABLE api_key_state (
+    key_fingerprint        TEXT PRIMARY KEY,
+    -- After a rate-limit reply, calls are spaced by slow_spacing_sec until slow_until.
+    slow_spacing_sec       DOUBLE PRECISION NOT NULL DEFAULT 0,
+    slow_until             TIMESTAMPTZ,
+    -- The key got the premium-parameter reply for outputsize=full.
+    full_history_denied_at TIMESTAMPTZ,
+    -- The API said the day's quota is gone (in Alpha Vantage's day, see quota.py).
+    day_exhausted_on       DATE,
+    updated_at             TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0003', 'api_quota', '47a993c23f4f7ef50bb7bae988f60a9f8eea24231c1f29808cdaaab6ad936225');
+
+-- 0004_symbol_state.sql
+-- The outcome of the last ingest attempt per symbol: `stockpipe status` shows it, and the next
+-- run orders deferred symbols first (then never-loaded, then stalest).
+CREATE TABLE symbol_state (
+    symbol          TEXT PRIMARY KEY,
+    last_status     TEXT        NOT NULL,
+    last_message    TEXT        NOT NULL DEFAULT '',
+    last_attempt_at TIMESTAMPTZ NOT NULL,
+    last_success_at TIMESTAMPTZ,
+    deferred        BOOLEAN     NOT NULL DEFAULT FALSE,
+    deferred_since  TIMESTAMPTZ,
+    last_calls      INTEGER     NOT NULL DEFAULT 0,
+    history_limited BOOLEAN     NOT NULL DEFAULT FALSE
+);
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0004', 'symbol_state', '44a4c1d8d50c155628143178769e6b158c1e51a515c550833a3d6b5957ff0082');
+
+COMMIT;
