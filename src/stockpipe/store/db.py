@@ -58,7 +58,13 @@ class Database:
 
     @classmethod
     def from_conninfo(
-        cls, conninfo: str, *, migrate: bool = True, min_size: int = 1, max_size: int = 4
+        cls,
+        conninfo: str,
+        *,
+        migrate: bool = True,
+        min_size: int = 1,
+        max_size: int = 4,
+        connect_retries: int = 5,
     ) -> Database:
         """Check the server answers (permanent faults raise at once), migrate, open the pool."""
 
@@ -69,7 +75,7 @@ class Database:
                     if applied:
                         logger.info("database schema migrated: applied %s", ", ".join(applied))
 
-        _with_retries(first_contact, conninfo, "connecting", retries=5)
+        _with_retries(first_contact, conninfo, "connecting", retries=connect_retries)
         pool: ConnectionPool[Any] = ConnectionPool(
             conninfo,
             min_size=min_size,
