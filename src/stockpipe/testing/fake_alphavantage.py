@@ -105,6 +105,12 @@ class FakeAlphaVantage:
         return int(self._server.server_address[1]) if self._server else self._port
 
     @property
+    def api_key(self) -> str:
+        """A key this server accepts."""
+        keys = self.config.valid_keys
+        return sorted(keys)[0] if keys else "test-key"
+
+    @property
     def url(self) -> str:
         """The /query endpoint: what ALPHAVANTAGE_BASE_URL should be."""
         return f"http://{self.host}:{self.port}/query"
@@ -234,13 +240,11 @@ class FakeAlphaVantage:
                 return self._fault_reply(rule, function, symbol, params), rule.fault.value
         config = self.config
         apikey = params.get("apikey", "")
-        valid = apikey and apikey != "demo"
-        if config.valid_keys is not None:
-            valid = apikey in config.valid_keys
-        if apikey == "demo" and (config.valid_keys is None or "demo" not in config.valid_keys):
+        # Like the real service: "demo" works for IBM only, whatever else is configured.
+        if apikey == "demo":
             if symbol != "IBM":
                 return self._notice(Fault.DEMO_KEY), Fault.DEMO_KEY.value
-        elif not valid:
+        elif not apikey or (config.valid_keys is not None and apikey not in config.valid_keys):
             return self._notice(Fault.INVALID_KEY), Fault.INVALID_KEY.value
         limited = self._throttle(apikey)
         if limited is not None:
