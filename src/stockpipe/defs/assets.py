@@ -8,7 +8,8 @@ counts) for LOADED and UP_TO_DATE, an AssetObservation for DEFERRED and FAILED. 
 loaded stays materialized in the UI even when another symbol fails the run.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster reads the context and resource annotations
+# of decorated functions at definition time.
 
 import queue
 import threading

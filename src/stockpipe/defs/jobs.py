@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
 
 JOB_NAME = "stock_job"
 
 
 def build_stock_job(
     stock_data: dg.AssetsDefinition, partitions: dg.PartitionsDefinition[str]
-) -> dg.UnresolvedAssetJobDefinition:
+) -> UnresolvedAssetJobDefinition:
     # The in-process executor runs the single step inside the run worker instead of spawning
     # a second Python process for it: about a second saved per run, and nothing to parallelise.
     return dg.define_asset_job(

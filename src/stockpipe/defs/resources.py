@@ -23,7 +23,7 @@ SECRET_VARIABLES = {
 }
 
 
-class StockpipeResource(dg.ConfigurableResource):  # type: ignore[misc]
+class StockpipeResource(dg.ConfigurableResource["StockpipeResource"]):
     """Secrets as EnvVars; every other knob comes from the environment through `Settings`."""
 
     api_key: str | None = None

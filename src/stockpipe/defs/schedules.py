@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
 
 SCHEDULE_NAME = "daily_stock_schedule"
 # Dagster reads a partition range for a run from these two tags (what a single-run backfill
@@ -18,7 +25,7 @@ def full_range_tags(partitions: dg.StaticPartitionsDefinition) -> dict[str, str]
 
 
 def build_daily_schedule(
-    job: dg.UnresolvedAssetJobDefinition, partitions: dg.StaticPartitionsDefinition, cron: str
+    job: UnresolvedAssetJobDefinition, partitions: dg.StaticPartitionsDefinition, cron: str
 ) -> dg.ScheduleDefinition:
     @dg.schedule(
         name=SCHEDULE_NAME,
