@@ -16,7 +16,7 @@ from stockpipe.quota import (
     key_fingerprint,
 )
 from stockpipe.store import Database
-from tests.ingest_helpers import FakeClock, make_settings
+from tests.ingest.helpers import FakeClock, make_settings
 
 KEY = "test-key-not-secret-0001"
 
