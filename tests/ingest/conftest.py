@@ -32,7 +32,7 @@ ContextFactory = Callable[..., IngestContext]
 def make_context(
     db: Database, fake: FakeAlphaVantage, clock: FakeClock
 ) -> Iterator[ContextFactory]:
-    """make_context(db=None, at=clock, **env) -> an IngestContext on the test database and the fake server."""
+    """make_context(db=None, at=clock, **env): an IngestContext on the test db and fake server."""
     opened: list[IngestContext] = []
 
     def build(
