@@ -29,7 +29,7 @@ def symbol_partitions(settings: Settings) -> dg.StaticPartitionsDefinition:
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = symbol_partitions(settings)
     stock_data = build_stock_data_asset(partitions)
-    stock_job = build_stock_job(stock_data, partitions)
+    stock_job = build_stock_job(stock_data)
     return dg.Definitions(
         assets=[stock_data],
         jobs=[stock_job],
