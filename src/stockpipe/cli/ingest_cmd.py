@@ -1,11 +1,113 @@
-"""`stockpipe ingest` (not written yet)."""
+"""`stockpipe ingest`: one ingest run without the Dagster daemon, same code path as the asset."""
 
 from __future__ import annotations
 
+import sys
+
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from stockpipe.cli import configure_logging
+from stockpipe.ingest import IngestContext, ingest_symbols
+from stockpipe.redact import redact
+from stockpipe.results import RunStatus, RunSummary, SymbolResult
+from stockpipe.settings import Settings, SettingsError
+from stockpipe.store import DatabaseError
+
+EXIT_CODES = {RunStatus.SUCCESS: 0, RunStatus.PARTIAL: 1, RunStatus.FAILED: 3}
+
+_EPILOG = """\b
+Exit codes:
+  0  success: every symbol loaded or already up to date
+  1  partial: some symbols failed or were deferred (daily budget spent), others are current
+  2  bad configuration (the message names the variable)
+  3  failed: no symbol could be loaded and none was up to date, or the database is unreachable
+"""
 
 
-@click.command(name="ingest")
-def command() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("not implemented yet")
+@click.command(name="ingest", epilog=_EPILOG)
+@click.option(
+    "--symbols",
+    metavar="A,B",
+    help="Comma-separated tickers to ingest instead of STOCK_SYMBOLS.",
+)
+@click.option(
+    "--output-size",
+    type=click.Choice(["auto", "compact", "full"]),
+    default=None,
+    help="Override API_OUTPUT_SIZE: auto picks compact when the stored history allows it.",
+)
+def command(symbols: str | None, output_size: str | None) -> None:
+    """Fetch the latest daily bars of every symbol into stock_data, once.
+
+    Symbols already holding the latest completed NYSE session cost no API call. Calls are
+    spaced and counted against the daily budget shared with every other stockpipe process;
+    what the budget cannot cover is deferred and taken first next time.
+    """
+    settings = _load_settings(symbols, output_size)
+    configure_logging(settings)
+    stderr = Console(stderr=True)
+    try:
+        with (
+            IngestContext.from_settings(settings) as context,
+            Progress(
+                TextColumn("[bold]ingest"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=stderr,
+                disable=not stderr.is_terminal,
+                transient=True,
+            ) as progress,
+        ):
+            task = progress.add_task("", total=len(settings.stock_symbols))
+
+            def advance(result: SymbolResult) -> None:
+                progress.update(task, advance=1, description=f"{result.symbol} {result.status}")
+
+            summary = ingest_symbols(context, settings.stock_symbols, on_result=advance)
+    except DatabaseError as exc:
+        click.echo(f"stockpipe ingest: {redact(str(exc), settings.secrets)}", err=True)
+        sys.exit(3)
+    _print_summary(summary)
+    sys.exit(EXIT_CODES[summary.status])
+
+
+def _load_settings(symbols: str | None, output_size: str | None) -> Settings:
+    overrides: dict[str, object] = {}
+    if symbols is not None:
+        overrides["STOCK_SYMBOLS"] = symbols
+    if output_size is not None:
+        overrides["API_OUTPUT_SIZE"] = output_size
+    try:
+        return Settings.load(**overrides)
+    except SettingsError as exc:
+        click.echo(f"stockpipe: {exc}", err=True)
+        sys.exit(2)
+
+
+def _print_summary(summary: RunSummary) -> None:
+    table = Table(title=f"ingest: {summary.status.value}", title_justify="left")
+    for name in ("symbol", "status", "calls", "inserted", "updated", "unchanged", "skipped"):
+        table.add_column(name, justify="left" if name in ("symbol", "status") else "right")
+    table.add_column("latest bar")
+    table.add_column("message", overflow="fold")
+    for r in summary.results:
+        skipped = ", ".join(f"{reason} {n}" for reason, n in sorted(r.skipped.items())) or "0"
+        table.add_row(
+            r.symbol, r.status.value, str(r.calls), str(r.inserted), str(r.updated),
+            str(r.unchanged), skipped, str(r.latest_bar or "-"), r.message,
+        )  # fmt: skip
+    console = _console()
+    console.print(table)
+    # The same line the logs and Dagster carry: easy to grep, never cut by the terminal width.
+    click.echo(summary.message)
+
+
+def _console() -> Console:
+    # Piped into a file or a log, the table keeps whole cells instead of the 80-column default.
+    console = Console()
+    return console if console.is_terminal else Console(width=200)

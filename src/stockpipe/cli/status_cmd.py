@@ -1,11 +1,95 @@
-"""`stockpipe status` (not written yet)."""
+"""`stockpipe status`: what is stored per symbol, and today's API spend against the budget."""
 
 from __future__ import annotations
 
+import sys
+from datetime import date, datetime
+
 import click
+from rich.console import Console
+from rich.table import Table
+
+from stockpipe.cli import configure_logging, load_settings_or_exit
+from stockpipe.market_calendar import latest_completed_session
+from stockpipe.overview import SymbolOverview, stored_symbols, symbol_overview
+from stockpipe.quota import BudgetInfo, budget_info
+from stockpipe.redact import redact
+from stockpipe.store import Database, DatabaseError
 
 
 @click.command(name="status")
-def command() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("not implemented yet")
+@click.option(
+    "--symbols",
+    metavar="A,B",
+    help="Only these tickers (default: STOCK_SYMBOLS plus every symbol already stored).",
+)
+def command(symbols: str | None) -> None:
+    """Per symbol: rows, first and last bar, missing sessions, last ingest result; and the API
+    calls spent today (Alpha Vantage's day, US/Eastern) against API_DAILY_BUDGET.
+
+    Missing sessions are NYSE trading days with no bar: between the first and the last stored
+    bar, plus those after the last bar up to the latest completed session.
+    """
+    settings = load_settings_or_exit()
+    configure_logging(settings)
+    target = latest_completed_session()
+    try:
+        with Database.from_settings(settings) as db:
+            if symbols:
+                wanted = [s.strip().upper() for s in symbols.split(",") if s.strip()]
+            else:
+                wanted = list(dict.fromkeys([*settings.stock_symbols, *stored_symbols(db)]))
+            overviews = symbol_overview(db, wanted, target=target)
+            budget = budget_info(db, settings)
+    except DatabaseError as exc:
+        click.echo(f"stockpipe status: {redact(str(exc), settings.secrets)}", err=True)
+        sys.exit(3)
+    console = _console()
+    console.print(_symbol_table(overviews, target))
+    click.echo(_budget_line(budget))
+
+
+def _symbol_table(overviews: list[SymbolOverview], target: date) -> Table:
+    table = Table(title=f"stock_data (latest completed session: {target})", title_justify="left")
+    for name in ("symbol", "rows", "first bar", "last bar", "missing", "last result", "when"):
+        table.add_column(name, justify="right" if name in ("rows", "missing") else "left")
+    table.add_column("message", overflow="fold")
+    for o in overviews:
+        state = o.state
+        table.add_row(
+            o.symbol,
+            str(o.rows),
+            str(o.first_bar or "-"),
+            str(o.last_bar or "-"),
+            "-" if o.missing is None else str(o.missing),
+            state.last_status.value if state else "never run",
+            _when(state.last_attempt_at) if state else "-",
+            state.last_message if state else "",
+        )
+    return table
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _budget_line(budget: BudgetInfo) -> str:
+    line = (
+        f"API calls today: {budget.calls_today} of {budget.budget}"
+        f" ({budget.remaining} left; Alpha Vantage day {budget.day}, US/Eastern;"
+        f" key {budget.key_fingerprint})"
+    )
+    notes = []
+    if budget.day_exhausted:
+        notes.append("Alpha Vantage reported today's quota spent")
+    if budget.full_history_denied:
+        notes.append("this key gets compact history only (outputsize=full is premium)")
+    if budget.slowed_until is not None:
+        notes.append(f"calls slowed after a rate limit until {_when(budget.slowed_until)}")
+    return line + "".join(f"\n  {note}" for note in notes)
+
+
+def _console() -> Console:
+    # Piped into a file or a log, the table keeps whole cells instead of the 80-column default.
+    console = Console()
+    return console if console.is_terminal else Console(width=200)

@@ -1,0 +1,33 @@
+"""Environment for running `stockpipe ingest` / `status` in-process: test database, fake API."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from stockpipe.testing import FakeAlphaVantage
+
+SECRET_KEY = "sk-cli-test-secret-7731"
+
+
+def point_stockpipe_at(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, conninfo: str, fake: FakeAlphaVantage
+) -> None:
+    """Only these variables count: the real environment and any .env file are kept out."""
+    for name in list(os.environ):
+        if name.startswith(("API_", "STOCK", "POSTGRES_", "DAG_", "DATABASE_URL", "ALPHAV")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "DATABASE_URL": conninfo,
+        "ALPHAVANTAGE_BASE_URL": fake.url,
+        "API_KEY": SECRET_KEY,
+        "API_POLITE_DELAY_SEC": "0",
+        "API_CALLS_PER_MINUTE": "1000",
+        "API_MAX_RETRIES": "1",
+        "STOCK_SYMBOLS": "IBM,MSFT",
+        "STOCKPIPE_DATA_DIR": str(tmp_path / "data"),
+    }.items():
+        monkeypatch.setenv(name, value)

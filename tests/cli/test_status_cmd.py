@@ -1,0 +1,72 @@
+"""`stockpipe status`: rows, first and last bar, missing sessions, last result, calls vs budget."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from stockpipe.cli import main
+from stockpipe.market_calendar import latest_completed_session, sessions_between
+from stockpipe.store import Database
+from stockpipe.testing import FakeAlphaVantage
+from tests.cli.cli_env import SECRET_KEY, point_stockpipe_at
+
+HISTORY = 150
+
+
+@pytest.fixture
+def fake(
+    db: Database, pg_conninfo: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[FakeAlphaVantage]:
+    with FakeAlphaVantage(history_length=HISTORY) as server:
+        point_stockpipe_at(monkeypatch, tmp_path, pg_conninfo, server)
+        yield server
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code in (0, 1), result.output
+    return result.output
+
+
+def row_of(output: str, symbol: str) -> list[str]:
+    line = next(line for line in output.splitlines() if line.startswith(f"│ {symbol} "))
+    return [cell.strip() for cell in line.split("│")[1:-1]]
+
+
+def test_status_shows_rows_range_missing_sessions_and_last_result(
+    fake: FakeAlphaVantage, db: Database
+) -> None:
+    run("ingest", "--symbols", "IBM,MSFT,INVALID1")
+    sessions = sessions_between(date(2020, 1, 1), latest_completed_session())
+    first, last = sessions[-HISTORY], sessions[-1]
+    # Punch a hole into MSFT: one session in the middle goes missing.
+    hole = sessions[-50]
+    db.run(
+        lambda conn: conn.execute(
+            "DELETE FROM stock_data WHERE symbol = 'MSFT'"
+            " AND (ts AT TIME ZONE 'America/New_York')::date = %s",
+            (hole,),
+        )
+    )
+
+    output = run("status", "--symbols", "IBM,MSFT,INVALID1,NEVER")
+
+    assert row_of(output, "IBM")[:6] == ["IBM", "150", str(first), str(last), "0", "loaded"]
+    assert row_of(output, "MSFT")[:6] == ["MSFT", "149", str(first), str(last), "1", "loaded"]
+    assert row_of(output, "INVALID1")[:6] == ["INVALID1", "0", "-", "-", "-", "failed"]
+    assert row_of(output, "NEVER")[:6] == ["NEVER", "0", "-", "-", "-", "never run"]
+    assert "API calls today: 3 of 25 (22 left;" in output
+    assert SECRET_KEY not in output
+
+
+def test_status_lists_configured_and_stored_symbols_by_default(fake: FakeAlphaVantage) -> None:
+    run("ingest", "--symbols", "AAPL")
+    output = run("status")
+    assert [row_of(output, s)[0] for s in ("IBM", "MSFT", "AAPL")] == ["IBM", "MSFT", "AAPL"]
+    assert row_of(output, "IBM")[5] == "never run"
+    assert "API calls today: 1 of 25 (24 left;" in output
