@@ -1,0 +1,107 @@
+"""stockpipe.quality on a real table: each check passes on good rows and names the bad ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+import psycopg
+import pytest
+
+from stockpipe.quality import (
+    check_freshness,
+    check_no_duplicate_keys,
+    check_ohlc_sanity,
+    run_quality_checks,
+)
+from stockpipe.store import Database
+
+# Midnight US/Eastern of each trading date, as the parser stores daily bars.
+FRI = datetime(2024, 5, 3, 4, tzinfo=UTC)
+THU = datetime(2024, 5, 2, 4, tzinfo=UTC)
+INSERT = (
+    "INSERT INTO stock_data (symbol, ts, open, high, low, close, volume)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+@contextmanager
+def rolled_back(db: Database) -> Iterator[psycopg.Connection[Any]]:
+    """A connection whose work (schema changes included) is undone at the end."""
+    with db.pool.connection() as conn:
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
+def insert(conn: psycopg.Connection[Any], *rows: tuple[Any, ...]) -> None:
+    conn.cursor().executemany(INSERT, rows)
+
+
+def test_consistent_bars_pass_every_check(db: Database):
+    def work(conn: psycopg.Connection[Any]) -> Any:
+        insert(conn, ("IBM", THU, 10, 12, 9, 11, 100), ("IBM", FRI, 11, 11, 11, 11, 0))
+        return run_quality_checks(conn, ["IBM"], now=datetime(2024, 5, 4, 12, tzinfo=UTC))
+
+    results = db.run(work)
+
+    assert [(r.name, r.passed, r.problem_count) for r in results] == [
+        ("ohlc_sanity", True, 0),
+        ("no_duplicate_keys", True, 0),
+        ("freshness", True, 0),
+    ]
+    assert results[0].summary == "0 of 2 rows have inconsistent prices"
+
+
+@pytest.mark.parametrize(
+    ("bar", "reason"),
+    [
+        pytest.param((10, 9, 9.5, 10, 1), "high < low, high below open/close", id="high under low"),
+        pytest.param((10, 12, 10.5, 11, 1), "low above open/close", id="low above the open"),
+        pytest.param((-1, 12, -2, 11, 1), "negative value", id="a negative price"),
+        pytest.param((10, 12, 9, 11, -5), "negative value", id="a negative volume"),
+    ],
+)
+def test_an_inconsistent_bar_fails_ohlc_sanity_with_its_reason(
+    db: Database, bar: tuple[float, ...], reason: str
+):
+    with rolled_back(db) as conn:
+        # The parser never writes such rows and the volume CHECK forbids one: lift it here,
+        # inside this transaction only, to see the check catch what slips past both.
+        conn.execute("ALTER TABLE stock_data DROP CONSTRAINT stock_data_volume_not_negative")
+        insert(conn, ("IBM", THU, 10, 12, 9, 11, 100), ("IBM", FRI, *bar))
+        result = check_ohlc_sanity(conn, ["IBM"])
+
+    assert (result.passed, result.problem_count, result.checked) == (False, 1, 2)
+    assert result.examples == (f"IBM 2024-05-03: {reason}",)
+
+
+def test_a_repeated_key_fails_no_duplicate_keys(db: Database):
+    with rolled_back(db) as conn:
+        conn.execute("ALTER TABLE stock_data DROP CONSTRAINT stock_data_symbol_ts_key")
+        insert(conn, *[("IBM", FRI, 10, 12, 9, 11, 100)] * 3, ("MSFT", FRI, 10, 12, 9, 11, 1))
+        result = check_no_duplicate_keys(conn, ["IBM", "MSFT"])
+
+    assert (result.passed, result.problem_count, result.checked) == (False, 1, 4)
+    assert result.examples == ("IBM 2024-05-03T04:00:00+00:00: 3 copies",)
+
+
+def test_a_stale_symbol_fails_freshness_unless_it_is_deferred(db: Database):
+    def work(conn: psycopg.Connection[Any]) -> Any:
+        insert(conn, ("IBM", FRI, 10, 12, 9, 11, 1), ("MSFT", THU, 10, 12, 9, 11, 1))
+        conn.execute(
+            "INSERT INTO symbol_state (symbol, last_status, last_attempt_at, deferred)"
+            " VALUES ('AAPL', 'deferred', now(), TRUE)"
+        )
+        return check_freshness(conn, ["IBM", "MSFT", "AAPL", "NVDA"], date(2024, 5, 3))
+
+    result = db.run(work)
+
+    assert (result.passed, result.problem_count, result.checked) == (False, 2, 4)
+    assert result.examples == ("MSFT: latest bar 2024-05-02", "NVDA: latest bar none")
+    assert result.summary == (
+        "1 of 4 symbols hold the session of 2024-05-03; deferred (quota): AAPL; stale: MSFT, NVDA"
+    )
