@@ -1,0 +1,1 @@
+"""Benchmarks: speed claims with the command that measures them (not tests)."""
