@@ -120,6 +120,7 @@ class Halt:
 class Prepared:
     """A symbol after planning and fetching: either series to store, or a final result."""
 
+    symbol: str
     plan: FetchPlan | None
     series: ParsedSeries | None = None
     calls: int = 0
@@ -182,20 +183,24 @@ def prepare(ctx: IngestContext, symbol: str, halt: Halt) -> Prepared:
             full_denied=ctx.output_size == "auto" and ctx.gate.full_history_denied(),
         )
     except DatabaseError as exc:
-        return Prepared(None, result=_result(symbol, SymbolStatus.FAILED, f"database: {exc}"))
+        return Prepared(
+            symbol, None, result=_result(symbol, SymbolStatus.FAILED, f"database: {exc}")
+        )
     if not plan.needs_call:
         result = SymbolResult(symbol, SymbolStatus.UP_TO_DATE, latest_bar=plan.latest_stored)
-        return Prepared(plan, result=result)
+        return Prepared(symbol, plan, result=result)
     if halt.status is not None:
         result = _result(symbol, halt.status, halt.reason, plan=plan)
-        return Prepared(plan, result=result)
-    prepared = Prepared(plan, output_size=plan.output_size, history_limited=plan.history_limited)
+        return Prepared(symbol, plan, result=result)
+    prepared = Prepared(
+        symbol, plan, output_size=plan.output_size, history_limited=plan.history_limited
+    )
     with ctx.gate.attribute(symbol, Function.DAILY.value) as tally:
         try:
             prepared.series = _fetch_with_fallback(ctx, plan, prepared)
         except RateLimited as exc:
             if exc.scope == "day" and not isinstance(exc, BudgetExhausted):
-                ctx.gate.mark_day_exhausted()
+                _remember_day_exhausted(ctx)
             # A throttle that outlived the client's retries: more calls now would only burn
             # budget, so the rest of the run is deferred too.
             halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
@@ -241,10 +246,24 @@ def _fetch_with_fallback(ctx: IngestContext, plan: FetchPlan, prepared: Prepared
     return ctx.client.fetch(request("compact"))
 
 
+def _remember_day_exhausted(ctx: IngestContext) -> None:
+    try:
+        ctx.gate.mark_day_exhausted()
+    except DatabaseError as exc:  # the budget check still stops today's calls: only log it
+        logger.error("could not record that the daily quota is spent: %s", exc)
+
+
 def finish(ctx: IngestContext, prepared: Prepared) -> SymbolResult:
     """Store what `prepare` fetched, then record the result in symbol_state. Never raises."""
     if prepared.result is None:
-        result = _store(ctx, prepared)
+        try:
+            result = _store(ctx, prepared)
+        except Exception as exc:  # a bug must not stop the other symbols; it is logged whole
+            logger.exception("%s: unexpected error while storing", prepared.symbol)
+            result = _result(
+                prepared.symbol, SymbolStatus.FAILED,
+                f"unexpected {type(exc).__name__}: {exc}", plan=prepared.plan, calls=prepared.calls,
+            )  # fmt: skip
     else:  # calls and the fallback to compact are only known once the fetch is over
         limited = prepared.result.history_limited or prepared.history_limited
         result = replace(prepared.result, calls=prepared.calls, history_limited=limited)
