@@ -1,0 +1,58 @@
+"""The producer thread behind ingest runs: order kept, one item ahead, errors at their turn."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from stockpipe.overlap import overlapped
+
+
+def test_results_come_back_in_the_order_of_the_items() -> None:
+    assert list(overlapped(range(20), lambda n: n * n)) == [n * n for n in range(20)]
+
+
+def test_the_next_item_is_produced_while_the_current_one_is_consumed() -> None:
+    second_produced = threading.Event()
+
+    def produce(n: int) -> int:
+        if n == 2:
+            second_produced.set()
+        return n
+
+    seen = []
+    for value in overlapped([1, 2], produce):
+        if value == 1:
+            # Still holding item 1: item 2 must get produced meanwhile.
+            assert second_produced.wait(timeout=10)
+        seen.append(value)
+    assert seen == [1, 2]
+
+
+def test_an_error_in_the_producer_is_raised_at_its_turn() -> None:
+    def produce(n: int) -> int:
+        if n == 2:
+            raise ValueError("item 2 is bad")
+        return n
+
+    seen = []
+    with pytest.raises(ValueError, match="item 2 is bad"):
+        for value in overlapped([1, 2, 3], produce):
+            seen.append(value)
+    assert seen == [1]
+
+
+def test_stopping_early_stops_the_producer_within_the_lookahead() -> None:
+    produced: list[int] = []
+
+    def produce(n: int) -> int:
+        produced.append(n)
+        return n
+
+    results = overlapped(range(100), produce, depth=1)
+    assert next(results) == 0
+    results.close()
+    # At most: the item consumed, one queued, one waiting to be queued.
+    assert produced == list(range(len(produced)))
+    assert len(produced) <= 3
