@@ -237,7 +237,9 @@ class FakeAlphaVantage:
             if rule.matches(number, symbol, function):
                 if rule.times is not None:
                     rule.times -= 1
-                return self._fault_reply(rule, function, symbol, params), rule.fault.value
+                return faults.fault_reply(
+                    rule, function, symbol, params, self._data
+                ), rule.fault.value
         config = self.config
         apikey = params.get("apikey", "")
         # Like the real service: "demo" works for IBM only, whatever else is configured.
@@ -321,51 +323,6 @@ class FakeAlphaVantage:
             time_zone=zone,
         )
         return Reply(200, body)
-
-    def _fault_reply(
-        self, rule: FaultRule, function: str, symbol: str, params: dict[str, str]
-    ) -> Reply:
-        fault = rule.fault
-        if fault in faults.NOTICE_FAULTS:
-            return self._notice(fault)
-        if fault is Fault.PREMIUM_PARAMETER:
-            return Reply(200, faults.notice_body("Information", faults.premium_parameter(function)))
-        if fault is Fault.INVALID_CALL:
-            return Reply(200, faults.notice_body("Error Message", faults.invalid_call(function)))
-        if fault in (Fault.HTTP_429, Fault.HTTP_500, Fault.HTTP_503):
-            status = int(fault.value.removeprefix("http_"))
-            headers = {}
-            if rule.retry_after is not None:
-                headers["Retry-After"] = f"{rule.retry_after:g}"
-            return Reply(status, b'{"error": "try later"}', headers=headers)
-        if fault in (Fault.CONNECTION_RESET, Fault.CONNECTION_DROP):
-            return Reply(0, b"", action=fault.value)
-        if fault is Fault.HTML_PAGE:
-            return Reply(200, faults.HTML_PAGE, "text/html")
-        if fault is Fault.EMPTY_BODY:
-            return Reply(200, b"")
-        csv_wanted = params.get("datatype") == "csv"
-        if fault is Fault.WRONG_KEYS and csv_wanted:
-            return Reply(200, b"symbol,name,exchange\r\nIBM,IBM Corp,NYSE\r\n", "text/csv")
-        if fault is Fault.WRONG_KEYS:
-            return Reply(200, orjson.dumps({"message": "unexpected", "data": []}))
-        if fault is Fault.EMPTY_SERIES and csv_wanted:
-            return Reply(200, b"timestamp,open,high,low,close,volume\r\n", "text/csv")
-        if fault is Fault.EMPTY_SERIES:
-            fn = Function(function) if function in FUNCTIONS else Function.DAILY
-            return Reply(200, render_json(symbol, fn, {}, interval=params.get("interval")))
-        if function not in FUNCTIONS:
-            function = Function.DAILY.value
-        json_params = {**params, "datatype": "json"}
-        if fault is Fault.WRONG_SYMBOL:
-            other = "MSFT" if symbol != "MSFT" else "IBM"
-            return self._data(function, symbol, json_params, as_symbol=other)
-        data = self._data(
-            function, symbol, json_params if fault is Fault.TRUNCATED_JSON else params
-        )
-        if fault is Fault.TRUNCATED_JSON:
-            return Reply(200, data.body[: len(data.body) // 2])
-        return replace(data, delay=rule.delay)  # TIMEOUT: late, after the client gave up
 
     # ---- HTTP control ----------------------------------------------------------------
     def control(self, method: str, name: str, payload: dict[str, Any]) -> Reply:

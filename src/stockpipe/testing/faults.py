@@ -3,10 +3,19 @@ wording the real service has used (see docs on the Alpha Vantage facts)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import orjson
+
+from stockpipe.alphavantage.series import Function
+from stockpipe.testing.http import Reply
+from stockpipe.testing.payloads import render_json
+
+# (function, symbol, params, as_symbol) -> the data reply the server would send
+DataRenderer = Callable[[str, str, dict[str, str], str], Reply]
+_FUNCTIONS = {f.value for f in Function}
 
 
 class Fault(StrEnum):
@@ -123,3 +132,49 @@ class FaultRule:
         if self.symbol is not None and self.symbol.upper() != symbol.upper():
             return False
         return self.function is None or self.function == function
+
+
+def fault_reply(
+    rule: FaultRule, function: str, symbol: str, params: dict[str, str], data: DataRenderer
+) -> Reply:
+    """The reply that stands in for real data when `rule` fires."""
+    fault = rule.fault
+    if fault in NOTICE_FAULTS:
+        key, text = NOTICE_FAULTS[fault]
+        return Reply(200, notice_body(key, text))
+    if fault is Fault.PREMIUM_PARAMETER:
+        return Reply(200, notice_body("Information", premium_parameter(function)))
+    if fault is Fault.INVALID_CALL:
+        return Reply(200, notice_body("Error Message", invalid_call(function)))
+    if fault in (Fault.HTTP_429, Fault.HTTP_500, Fault.HTTP_503):
+        status = int(fault.value.removeprefix("http_"))
+        headers = {}
+        if rule.retry_after is not None:
+            headers["Retry-After"] = f"{rule.retry_after:g}"
+        return Reply(status, b'{"error": "try later"}', headers=headers)
+    if fault in (Fault.CONNECTION_RESET, Fault.CONNECTION_DROP):
+        return Reply(0, b"", action=fault.value)
+    if fault is Fault.HTML_PAGE:
+        return Reply(200, HTML_PAGE, "text/html")
+    if fault is Fault.EMPTY_BODY:
+        return Reply(200, b"")
+    csv_wanted = params.get("datatype") == "csv"
+    if fault is Fault.WRONG_KEYS and csv_wanted:
+        return Reply(200, b"symbol,name,exchange\r\nIBM,IBM Corp,NYSE\r\n", "text/csv")
+    if fault is Fault.WRONG_KEYS:
+        return Reply(200, orjson.dumps({"message": "unexpected", "data": []}))
+    if fault is Fault.EMPTY_SERIES and csv_wanted:
+        return Reply(200, b"timestamp,open,high,low,close,volume\r\n", "text/csv")
+    if fault is Fault.EMPTY_SERIES:
+        fn = Function(function) if function in _FUNCTIONS else Function.DAILY
+        return Reply(200, render_json(symbol, fn, {}, interval=params.get("interval")))
+    if function not in _FUNCTIONS:
+        function = Function.DAILY.value
+    json_params = {**params, "datatype": "json"}
+    if fault is Fault.WRONG_SYMBOL:
+        other = "MSFT" if symbol != "MSFT" else "IBM"
+        return data(function, symbol, json_params, other)
+    answer = data(function, symbol, json_params if fault is Fault.TRUNCATED_JSON else params, "")
+    if fault is Fault.TRUNCATED_JSON:
+        return Reply(200, answer.body[: len(answer.body) // 2])
+    return replace(answer, delay=rule.delay)  # TIMEOUT: late, after the client gave up
