@@ -1,0 +1,195 @@
+"""The deployed topology as processes, from the repository's own dagster.yaml and
+workspace.yaml: a PostgreSQL server with password auth on a TCP port, the fake Alpha Vantage
+server, `dagster code-server start` (after `stockpipe db migrate`, as in docker-compose.yml),
+`dagster-daemon run` and `dagster-webserver`. Started once for the e2e tier, always torn down.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+from psycopg.conninfo import make_conninfo
+
+from stockpipe.store.embedded import start_throwaway_server
+from stockpipe.testing.fake_alphavantage import FakeAlphaVantage
+from tests.e2e.graphql import DagsterGraphQL, Repository
+from tests.e2e.processes import ManagedProcess, free_port, start_process, wait_until
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO_ROOT / "artifacts"
+BIN = Path(sys.executable).parent
+SYMBOLS = ("IBM", "MSFT")
+# Both `compact` (100 bars) and `full` answers hold exactly this many bars, so the expected
+# row count does not depend on which one the ingest step asks for.
+HISTORY_LENGTH = 40
+DB_PASSWORD = "e2e-Secret-7f3a"
+DB_NAME = "stockpipe"
+STARTUP_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Stack:
+    ui_url: str
+    conninfo: str
+    graphql: DagsterGraphQL
+    repository: Repository
+    fake: FakeAlphaVantage
+    symbols: tuple[str, ...]
+
+
+def _workspace_for(port: int) -> dict[str, object]:
+    """The repo's workspace.yaml with this run's code server port."""
+    workspace = yaml.safe_load((REPO_ROOT / "workspace.yaml").read_text())
+    for entry in workspace["load_from"]:
+        entry["grpc_server"]["port"] = port
+    return workspace
+
+
+def _grpc_healthy(env: dict[str, str], cwd: Path, port: int) -> bool:
+    command = [str(BIN / "dagster"), "api", "grpc-health-check", "-p", str(port)]
+    result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, timeout=60, check=False)
+    return result.returncode == 0
+
+
+@pytest.fixture(scope="session")
+def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("e2e")
+    logs = ARTIFACTS / "e2e-logs"
+    shutil.rmtree(logs, ignore_errors=True)
+
+    server = start_throwaway_server(tmp_path_factory.mktemp("e2e-postgres"), password=DB_PASSWORD)
+    processes: list[ManagedProcess] = []
+    fake = FakeAlphaVantage(history_length=HISTORY_LENGTH).start()
+    try:
+        with psycopg.connect(server.conninfo(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+        home = root / "dagster_home"
+        home.mkdir()
+        shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+        grpc_port, ui_port = free_port(), free_port()
+        workspace = home / "workspace.yaml"
+        workspace.write_text(yaml.safe_dump(_workspace_for(grpc_port)))
+        # A clean environment, not the developer's: a stray POSTGRES_HOST or .env must not
+        # leak in (cwd is an empty directory for the same reason: Settings reads ./.env).
+        cwd = root / "cwd"
+        cwd.mkdir()
+        env = {
+            "PATH": f"{BIN}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(root),
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+            "DAGSTER_HOME": str(home),
+            "POSTGRES_HOST": server.host,
+            "POSTGRES_PORT": str(server.port),
+            "POSTGRES_USER": "postgres",
+            "POSTGRES_PASSWORD": DB_PASSWORD,
+            "POSTGRES_DB": DB_NAME,
+            "API_KEY": "e2e-test-key",
+            "STOCK_SYMBOLS": ",".join(SYMBOLS),
+            "ALPHAVANTAGE_BASE_URL": fake.url,
+            "API_POLITE_DELAY_SEC": "0",
+            "API_CALLS_PER_MINUTE": "1000",
+            "API_DAILY_BUDGET": "1000",
+            "STOCKPIPE_DATA_DIR": str(root / "data"),
+        }
+
+        subprocess.run(
+            [str(BIN / "stockpipe"), "db", "migrate"], env=env, cwd=cwd, check=True, timeout=120
+        )
+        code_server = start_process(
+            "code-server",
+            [
+                str(BIN / "dagster"),
+                "code-server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(grpc_port),
+                "--module-name",
+                "stockpipe.definitions",
+            ],
+            env=env,
+            cwd=cwd,
+            log_dir=logs,
+        )
+        processes.append(code_server)
+        wait_until(
+            lambda: _grpc_healthy(env, cwd, grpc_port),
+            timeout=STARTUP_TIMEOUT,
+            what="code server answering gRPC health checks",
+            watch=[code_server],
+            interval=1.0,
+        )
+        processes.append(
+            start_process(
+                "daemon",
+                [str(BIN / "dagster-daemon"), "run", "--workspace", str(workspace)],
+                env=env,
+                cwd=cwd,
+                log_dir=logs,
+            )
+        )
+        processes.append(
+            start_process(
+                "webserver",
+                [
+                    str(BIN / "dagster-webserver"),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(ui_port),
+                    "--workspace",
+                    str(workspace),
+                ],
+                env=env,
+                cwd=cwd,
+                log_dir=logs,
+            )
+        )
+        ui_url = f"http://127.0.0.1:{ui_port}"
+        graphql = DagsterGraphQL(ui_url)
+
+        def stock_job_loaded() -> Repository | None:
+            try:
+                return graphql.jobs().get("stock_job")
+            except OSError:  # webserver not listening yet
+                return None
+
+        repository = wait_until(
+            stock_job_loaded,
+            timeout=STARTUP_TIMEOUT,
+            what="webserver serving stock_job from the code server",
+            watch=processes,
+        )
+        yield Stack(
+            ui_url=ui_url,
+            conninfo=make_conninfo(
+                host=server.host,
+                port=str(server.port),
+                user="postgres",
+                password=DB_PASSWORD,
+                dbname=DB_NAME,
+            ),
+            graphql=graphql,
+            repository=repository,
+            fake=fake,
+            symbols=SYMBOLS,
+        )
+    finally:
+        for process in reversed(processes):
+            process.stop()
+        fake.stop()
+        server.stop()
+        if server.log_file.exists():
+            shutil.copy(server.log_file, logs / "postgres.log")

@@ -1,0 +1,64 @@
+"""The deployed topology end to end: a run launched through the webserver's GraphQL API is
+queued, dequeued by the daemon, executed by the code server's run worker and lands in
+PostgreSQL; the daemon sees the schedule through the shared storage."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from tests.e2e.conftest import HISTORY_LENGTH, Stack
+from tests.e2e.graphql import FINISHED
+from tests.e2e.processes import wait_until
+
+pytestmark = pytest.mark.e2e
+
+RUN_TIMEOUT = 180.0
+# The tags a single-run backfill of every symbol carries (what daily_stock_schedule sets).
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def test_stock_job_launched_through_graphql_loads_every_symbol_into_postgres(
+    e2e_stack: Stack,
+) -> None:
+    tags = {RANGE_START_TAG: e2e_stack.symbols[0], RANGE_END_TAG: e2e_stack.symbols[-1]}
+    run_id = e2e_stack.graphql.launch_run("stock_job", e2e_stack.repository, tags)
+
+    status = wait_until(
+        lambda: (s := e2e_stack.graphql.run_status(run_id)) in FINISHED and s,
+        timeout=RUN_TIMEOUT,
+        what=f"run {run_id} of stock_job finishing",
+        interval=1.0,
+    )
+
+    assert status == "SUCCESS"
+    with psycopg.connect(e2e_stack.conninfo) as conn:
+        rows = conn.execute(
+            "SELECT symbol, count(*), count(DISTINCT ts) FROM stock_data GROUP BY symbol"
+            " ORDER BY symbol"
+        ).fetchall()
+    assert rows == [(symbol, HISTORY_LENGTH, HISTORY_LENGTH) for symbol in e2e_stack.symbols]
+    # One API call per symbol: the run worker got API_KEY and ALPHAVANTAGE_BASE_URL.
+    calls = e2e_stack.fake.calls()
+    assert sorted(call.symbol for call in calls) == sorted(e2e_stack.symbols)
+
+
+def test_the_daemon_is_healthy_and_runs_daily_stock_schedule(e2e_stack: Stack) -> None:
+    # Heartbeats reach the webserver only through the shared PostgreSQL storage.
+    wait_until(
+        lambda: e2e_stack.graphql.unhealthy_daemons() == [],
+        timeout=60.0,
+        what="every required daemon reporting healthy",
+    )
+    schedule = e2e_stack.graphql.schedules(e2e_stack.repository)["daily_stock_schedule"]
+    assert schedule["cronSchedule"] == "0 6 * * *"
+    assert schedule["scheduleState"]["status"] == "RUNNING"
+
+
+def test_the_database_refuses_a_connection_without_the_password(e2e_stack: Stack) -> None:
+    params = conninfo_to_dict(e2e_stack.conninfo)
+    params.pop("password")
+    with pytest.raises(psycopg.OperationalError, match="password"):
+        psycopg.connect(make_conninfo(**params)).close()
