@@ -1,0 +1,44 @@
+"""The benchmark harness in its tiniest mode, so it cannot rot unnoticed. Shape only: timings
+belong to `make bench`, never to a test."""
+
+from __future__ import annotations
+
+from benchmarks.e2e import BENCHMARKS, run_all
+from benchmarks.e2e.harness import SCALES
+from benchmarks.e2e.report import BEGIN, END, markdown, write_section
+
+
+def test_every_benchmark_runs_at_tiny_scale_and_reports_a_verdict(pg_server, tmp_path):
+    session = run_all(SCALES["tiny"], admin_conninfo=pg_server)
+
+    assert set(session.seconds) == set(BENCHMARKS)
+    by_benchmark = {}
+    for figure in session.figures:
+        by_benchmark.setdefault(figure.benchmark, []).append(figure)
+    assert sorted(by_benchmark) == [
+        "1 bulk load",
+        "2 through Dagster",
+        "3 rate limit",
+        "4 economy",
+        "5 memory",
+        "6 parse",
+    ]
+    for figure in session.figures:
+        assert figure.value and figure.baseline and figure.target
+        assert figure.verdict in ("pass", "MISS", "-")
+        assert figure.ratio is None or figure.ratio > 0
+    # Correctness, not speed: these hold at any size.
+    economy = {f.measure: f for f in by_benchmark["4 economy"]}
+    assert economy["calls of a re-run right after a complete run"].value == "0"
+    assert economy["calls per symbol after one new session"].value == "1.00"
+    assert economy["rows written per symbol after one new session"].value == "1.00"
+    assert by_benchmark["3 rate limit"][1].value == "0"
+
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text("# Benchmarks\n\n## Upsert (storage layer)\n\nkept\n")
+    write_section(docs, markdown(session, "python -m benchmarks --tiny", "0 / 0 / 0"))
+    write_section(docs, markdown(session, "python -m benchmarks --tiny", "0 / 0 / 0"))
+    text = docs.read_text()
+    assert "## Upsert (storage layer)\n\nkept" in text
+    assert text.count(BEGIN) == 1 and text.count(END) == 1
+    assert "| 5 memory |" in text
