@@ -98,4 +98,23 @@ CREATE TABLE symbol_state (
 );
 INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0004', 'symbol_state', '44a4c1d8d50c155628143178769e6b158c1e51a515c550833a3d6b5957ff0082');
 
+-- 0005_row_fingerprint.sql
+-- A 64-bit fingerprint of each row's values, so the upsert can recognise an unchanged bar
+-- without sending it (stockpipe/store/fingerprint.py computes the same value client-side).
+-- GENERATED from the stored columns, never written by a loader: a manual UPDATE, an older
+-- release or any other writer cannot leave it stale, and existing rows get theirs here
+-- (this rewrites the table once, under an exclusive lock: minutes for tens of millions of rows).
+-- Each value as PostgreSQL prints it, NULL as '', joined by '|', raw last; first 64 bits of md5.
+ALTER TABLE stock_data
+    ADD COLUMN fingerprint BIGINT GENERATED ALWAYS AS ((
+        'x' || left(md5(
+            coalesce(open::text, '') || '|' || coalesce(high::text, '') || '|'
+            || coalesce(low::text, '') || '|' || coalesce(close::text, '') || '|'
+            || coalesce(volume::text, '') || '|' || coalesce(adjusted_close::text, '') || '|'
+            || coalesce(dividend_amount::text, '') || '|'
+            || coalesce(split_coefficient::text, '') || '|' || coalesce(raw::text, '')
+        ), 16)
+    )::bit(64)::bigint) STORED;
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0005', 'row_fingerprint', 'b92628421701a79f3059ac2b957e2fba75a2426774cd38247b156436da7c1689');
+
 COMMIT;
