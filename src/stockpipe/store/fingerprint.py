@@ -20,7 +20,6 @@ stored column on random decimals and JSON.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import operator
@@ -91,13 +90,15 @@ def jsonb_text(raw: bytes) -> str:
             # The shape of every Alpha Vantage bar: one flat object of strings. Without a
             # backslash in the JSON no string can hold a character jsonb_out escapes (JSON
             # forbids them unescaped), so each string prints as is.
-            values_in_jsonb_order, template = _flat_object_printer(tuple(value))
-            values = values_in_jsonb_order(value)
+            printer = _flat_object_printers.get(keys := tuple(value))
+            if printer is None:
+                printer = _flat_object_printers[keys] = _flat_object_printer(keys)
+            values = printer[0](value)
             try:
                 "".join(values)  # raises TypeError unless every value is a string
             except TypeError:
                 return _jsonb(value)
-            return template % values
+            return printer[1] % values
         return _jsonb(value)
     except _FloatSeen:
         # orjson reads numbers with a fraction or exponent as floats, losing digits that the
@@ -120,11 +121,18 @@ def _reject_constant(name: str) -> Any:
     raise _NotReproducible(name)  # NaN / Infinity: not JSON, jsonb refuses them
 
 
-@functools.lru_cache(maxsize=256)
+_ValuesGetter = Callable[[dict[str, Any]], tuple[Any, ...]]
+# Key tuple -> printer. Bars from one source share one key tuple; bounded against odd input.
+_flat_object_printers: dict[tuple[str, ...], tuple[_ValuesGetter, str]] = {}
+_MAX_PRINTERS = 256
+
+
 def _flat_object_printer(
     keys: tuple[str, ...],
-) -> tuple[Callable[[dict[str, Any]], tuple[Any, ...]], str]:
+) -> tuple[_ValuesGetter, str]:
     """For objects with these keys: a getter of the values in jsonb order, and a %-template."""
+    if len(_flat_object_printers) >= _MAX_PRINTERS:
+        _flat_object_printers.clear()
     ordered = sorted(keys, key=_jsonb_key)
     fields = ", ".join(f'"{k.replace("%", "%%")}": "%s"' for k in ordered)
     return operator.itemgetter(*ordered), "{" + fields + "}"

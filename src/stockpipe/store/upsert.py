@@ -50,8 +50,7 @@ FROM (SELECT DISTINCT s FROM unnest(%s::text[]) AS s ORDER BY s) AS sorted"""
 _STORED_MAX_TS = """
 SELECT s, (SELECT max(ts) FROM stock_data WHERE symbol = s) FROM unnest(%s::text[]) AS s"""
 _STORED_FINGERPRINTS = """
-SELECT symbol, ts, fingerprint FROM stock_data
-WHERE symbol = ANY(%s) AND ts BETWEEN %s AND %s"""
+SELECT ts, fingerprint FROM stock_data WHERE symbol = %s AND ts BETWEEN %s AND %s"""
 _CREATE_STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS stockpipe_stage (
     symbol TEXT, ts TIMESTAMPTZ, open NUMERIC, high NUMERIC, low NUMERIC, close NUMERIC,
@@ -154,20 +153,19 @@ def upsert_bars_in(
 
 def _without_unchanged(conn: psycopg.Connection[Any], bars: Sequence[Bar]) -> list[Bar]:
     """`bars` minus those whose stored fingerprint proves them unchanged (the rest may be)."""
-    query = (
-        _STORED_FINGERPRINTS,
-        [sorted({b.symbol for b in bars}), min(b.ts for b in bars), max(b.ts for b in bars)],
-    )
-    with conn.cursor(binary=True) as cur:
-        stored = {(symbol, ts): fp for symbol, ts, fp in cur.execute(*query)}
+    stored: dict[str, dict[datetime, int]] = {}
+    with conn.cursor(binary=True) as cur:  # binary: no text parsing of ts and bigint
+        for symbol in sorted({b.symbol for b in bars}):
+            times = [b.ts for b in bars if b.symbol == symbol]
+            cur.execute(_STORED_FINGERPRINTS, [symbol, min(times), max(times)])
+            stored[symbol] = dict(cur.fetchall())
     # A bar with no stored row, or whose fingerprint cannot be predicted (None), is sent. The
     # fingerprints of one (symbol, ts) could only match for different values by a 64-bit
     # collision, and the merge still compares the values of every bar that is sent.
     return [
         b
         for b in bars
-        if (fingerprint := stored.get((b.symbol, b.ts))) is None
-        or fingerprint != bar_fingerprint(b)
+        if (fingerprint := stored[b.symbol].get(b.ts)) is None or fingerprint != bar_fingerprint(b)
     ]
 
 
