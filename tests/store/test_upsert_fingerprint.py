@@ -24,7 +24,7 @@ STAGE = "pg_temp.stockpipe_stage"
 def upsert_counting_rows_sent(db: Database, bars: list[Bar]) -> tuple[UpsertResult, int]:
     """The upsert's result, and how many bars it sent to the merge (staged, in its transaction).
 
-    No bar here is newer than the stored ones, so the merge's staging table is the only way in.
+    Bars newer than the stored ones are COPYed straight in instead: the result counts those.
     """
 
     def work(conn: psycopg.Connection[Any]) -> tuple[UpsertResult, int]:
@@ -51,11 +51,17 @@ def test_an_unchanged_reload_sends_no_row_and_counts_every_bar_unchanged(db: Dat
 
 
 def test_one_changed_bar_is_the_only_row_sent(db: Database) -> None:
-    bars = make_bars(days=10)
+    bars = make_bars(("IBM", "MSFT"), days=10)
     upsert_bars(db, bars)
-    bars[4] = make_bar(day=4, close="1.2345")
-    assert upsert_counting_rows_sent(db, bars) == (UpsertResult(0, 1, 9), 1)
-    assert rows(db)[4][4] == "1.2345"
+    bars[14] = make_bar("MSFT", day=4, close="1.2345")
+    assert upsert_counting_rows_sent(db, bars) == (UpsertResult(0, 1, 19), 1)
+    assert [row[4] for row in rows(db) if row[0] == "MSFT"][4] == "1.2345"
+
+
+def test_new_days_go_straight_in_while_the_unchanged_ones_are_not_sent(db: Database) -> None:
+    upsert_bars(db, make_bars(days=10))
+    assert upsert_counting_rows_sent(db, make_bars(days=12)) == (UpsertResult(2, 0, 10), 0)
+    assert len(rows(db)) == 12
 
 
 def test_a_row_edited_behind_the_loaders_back_gets_the_api_values_again(db: Database) -> None:

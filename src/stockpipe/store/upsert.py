@@ -1,10 +1,11 @@
 """Write a batch of daily bars into `stock_data`: all or nothing, idempotent, close to COPY speed.
 
 Three paths inside one transaction:
-- rows whose stored `fingerprint` (a column generated from the stored values, migration 0005)
-  equals the one computed here for the incoming bar are unchanged: counted, never sent;
 - rows newer than everything stored for their symbol (the daily top-up, a first backfill) are
   COPYed straight into `stock_data`: nothing to compare them with;
+- of the others, those whose stored `fingerprint` (a column generated from the stored values,
+  migration 0005, see fingerprint.py) equals the one computed here are unchanged: counted,
+  never sent (an unchanged re-load costs one indexed read per symbol, no COPY);
 - the rest are COPYed into a per-connection temp table, then merged by one
   INSERT .. ON CONFLICT .. DO UPDATE .. WHERE (..) IS DISTINCT FROM (..), so a re-load of
   unchanged rows writes nothing (no new row version, no WAL, updated_at kept).
@@ -153,11 +154,13 @@ def upsert_bars_in(
 
 def _without_unchanged(conn: psycopg.Connection[Any], bars: Sequence[Bar]) -> list[Bar]:
     """`bars` minus those whose stored fingerprint proves them unchanged (the rest may be)."""
+    times: dict[str, list[datetime]] = {}
+    for b in bars:
+        times.setdefault(b.symbol, []).append(b.ts)
     stored: dict[str, dict[datetime, int]] = {}
     with conn.cursor(binary=True) as cur:  # binary: no text parsing of ts and bigint
-        for symbol in sorted({b.symbol for b in bars}):
-            times = [b.ts for b in bars if b.symbol == symbol]
-            cur.execute(_STORED_FINGERPRINTS, [symbol, min(times), max(times)])
+        for symbol, symbol_times in sorted(times.items()):
+            cur.execute(_STORED_FINGERPRINTS, [symbol, min(symbol_times), max(symbol_times)])
             stored[symbol] = dict(cur.fetchall())
     # A bar with no stored row, or whose fingerprint cannot be predicted (None), is sent. The
     # fingerprints of one (symbol, ts) could only match for different values by a 64-bit
