@@ -107,7 +107,9 @@ def jsonb_text(raw: bytes) -> str:
     except orjson.JSONDecodeError:
         pass  # e.g. an integer beyond 64 bits: the standard library reads it exactly
     try:
-        value = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        # Strict UTF-8 first: json.loads would also guess UTF-16/32, which PostgreSQL refuses.
+        text = raw.decode()
+        value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
     except ValueError as exc:
         raise _NotReproducible from exc
     return _jsonb(value)
