@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks.e2e import BENCHMARKS, run_all
 from benchmarks.e2e.harness import SCALES, load_average
-from benchmarks.e2e.report import markdown, print_table, write_section
+from benchmarks.e2e.report import commit, markdown, print_table, write_section
 
 REPO = Path(__file__).resolve().parents[1]
 ALL = ("upsert", *BENCHMARKS)
@@ -64,11 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     if not e2e:
         return status
     print(f"== end to end ({scale.name}): {', '.join(e2e)}", flush=True)
+    code = commit()
     session = run_all(scale, e2e, on_figure=lambda f: print(f"   {f.measure}: {f.value}"))
     print_table(session.figures)
     if not args.no_write:
         command = "python -m benchmarks " + shlex.join(argv if argv is not None else sys.argv[1:])
-        write_section(args.docs, markdown(session, command.strip(), load_before))
+        write_section(args.docs, markdown(session, command.strip(), load_before, code))
         print(f"written to {args.docs}")
     return status
 

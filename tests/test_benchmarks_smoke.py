@@ -36,8 +36,8 @@ def test_every_benchmark_runs_at_tiny_scale_and_reports_a_verdict(pg_server, tmp
 
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\n## Upsert (storage layer)\n\nkept\n")
-    write_section(docs, markdown(session, "python -m benchmarks --tiny", "0 / 0 / 0"))
-    write_section(docs, markdown(session, "python -m benchmarks --tiny", "0 / 0 / 0"))
+    write_section(docs, markdown(session, "python -m benchmarks --tiny", "0 / 0 / 0", "abc1234"))
+    write_section(docs, markdown(session, "python -m benchmarks --tiny", "0 / 0 / 0", "abc1234"))
     text = docs.read_text()
     assert "## Upsert (storage layer)\n\nkept" in text
     assert text.count(BEGIN) == 1 and text.count(END) == 1

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import platform
+import subprocess
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,13 +43,26 @@ def print_table(figures: Sequence[Figure], console: Console | None = None) -> No
     (console or Console(width=180)).print(table)
 
 
-def markdown(session: Session, command: str, load_before: str) -> str:
+def commit() -> str:
+    """The checked-out commit, and whether the tree had uncommitted changes."""
+    repo = Path(__file__).resolve().parents[2]
+
+    def run(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    head = run("rev-parse", "--short", "HEAD") or "unknown"
+    return head + (" + uncommitted changes" if run("status", "--porcelain", "--", "src") else "")
+
+
+def markdown(session: Session, command: str, load_before: str, code: str) -> str:
     scale = session.scale
     lines = [
         BEGIN,
         "## End to end (fetch + parse + upsert, orchestration, quota)",
         "",
         f"- command: `{command}` (scale `{scale.name}`), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- code: {code} when the run started",
         f"- machine: {machine()}, {platform.python_implementation()} {platform.python_version()}",
         f"- load average (1/5/15 min) before: {load_before}; after: {load_average()}",
         f"- PostgreSQL: {session.database} (fresh database per measurement); fake Alpha"
