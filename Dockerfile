@@ -31,7 +31,7 @@ RUN pip install -c /tmp/requirements.lock -r /tmp/runtime-requirements.txt \
     && rm /tmp/requirements.lock /tmp/runtime-requirements.txt
 
 # A fixed uid so volume ownership is predictable; no login shell, no password.
-RUN useradd --system --uid 10001 --user-group --home-dir /opt/stockpipe --shell /usr/sbin/nologin stockpipe \
+RUN useradd --uid 10001 --user-group --home-dir /opt/stockpipe --shell /usr/sbin/nologin stockpipe \
     && mkdir -p "$DAGSTER_HOME/storage" "$STOCKPIPE_DATA_DIR" \
     && chown -R stockpipe:stockpipe "$DAGSTER_HOME" "$STOCKPIPE_DATA_DIR"
 

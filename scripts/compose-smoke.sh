@@ -64,9 +64,13 @@ step "run $run_id: SUCCESS"
 rows=$(psql_rows)
 [ "$rows" = "$EXPECTED_ROWS" ] || fail "stock_data rows: got '$rows', want '$EXPECTED_ROWS'"
 step "stock_data: $(echo "$rows" | tr '\n' ' ')"
+# The README's query, as written there.
+"${compose[@]}" exec -T postgres psql -U stockpipe stockpipe -c 'SELECT * FROM stock_data LIMIT 10;' \
+  | grep -q '(10 rows)' || fail "README's psql query did not return 10 rows"
 
-step "docker compose down (volumes kept), then up again"
+step "docker compose down (volumes kept)"
 "${compose[@]}" down
+step "docker compose up --wait again"
 up_and_wait
 step "stack healthy again"
 
