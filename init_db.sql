@@ -117,4 +117,13 @@ ALTER TABLE stock_data
     )::bit(64)::bigint) STORED;
 INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0005', 'row_fingerprint', 'b92628421701a79f3059ac2b957e2fba75a2426774cd38247b156436da7c1689');
 
+-- 0006_symbol_rejection.sql
+-- A symbol Alpha Vantage itself rejected ("Invalid API call" for that symbol): the ingest step
+-- skips it without a call until API_REJECTED_SYMBOL_RETRY_DAYS have passed, so a typo in
+-- STOCK_SYMBOLS does not cost a call of a 25-a-day budget every run. A successful load clears it.
+ALTER TABLE symbol_state
+    ADD COLUMN rejected_at     TIMESTAMPTZ,
+    ADD COLUMN rejected_reason TEXT NOT NULL DEFAULT '';
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0006', 'symbol_rejection', 'bf25688230ad94d45b7b743bc417d9139214ec97a5e4994c4a2e948cfbc15394');
+
 COMMIT;
