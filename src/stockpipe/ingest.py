@@ -34,6 +34,14 @@ from stockpipe.market_calendar import latest_completed_session
 from stockpipe.overlap import overlapped
 from stockpipe.planning import FetchPlan, OutputSize, plan_fetch
 from stockpipe.quota import PostgresCallGate
+from stockpipe.rejection import (
+    Rejection,
+    is_symbol_rejection,
+    quarantine_message,
+    quarantined_until,
+    rejection_note,
+    remembered_rejections,
+)
 from stockpipe.results import RunSummary, SymbolResult, SymbolStatus
 from stockpipe.settings import OutputSizePolicy, Settings
 from stockpipe.state import order_symbols, record_result
@@ -129,10 +137,11 @@ class Prepared:
     result: SymbolResult | None = None
 
 
-def ingest_symbol(ctx: IngestContext, symbol: str) -> SymbolResult:
+def ingest_symbol(ctx: IngestContext, symbol: str, *, retry_rejected: bool = False) -> SymbolResult:
     """Plan, fetch and store one symbol; record and return its result. Never raises for the
     symbol's own failures (API or database): they come back as a FAILED or DEFERRED result."""
-    return finish(ctx, prepare(ctx, symbol, Halt()))
+    rejections = {} if retry_rejected else remembered_rejections(ctx.db, [symbol])
+    return finish(ctx, prepare(ctx, symbol, Halt(), rejections.get(symbol)))
 
 
 def ingest_symbols(
@@ -140,8 +149,11 @@ def ingest_symbols(
     symbols: Sequence[str],
     *,
     on_result: Callable[[SymbolResult], None] | None = None,
+    retry_rejected: bool = False,
 ) -> RunSummary:
-    """Ingest many symbols: deferred ones first, then never loaded, then stalest.
+    """Ingest many symbols: deferred ones first, then never loaded, then stalest, then those
+    Alpha Vantage rejected. A rejected symbol costs no call (FAILED, saying why) until its
+    quarantine ends, or at once with `retry_rejected` (see stockpipe.rejection).
 
     The fetch of the next symbol overlaps the upsert of this one (one background thread, one
     fetched symbol waiting at most). Once the budget is spent (or the API throttles past every
@@ -153,9 +165,14 @@ def ingest_symbols(
     except DatabaseError as exc:
         logger.error("could not read symbol state, keeping the given order: %s", exc)
         ordered = list(dict.fromkeys(symbols))
+    rejections = {} if retry_rejected else remembered_rejections(ctx.db, ordered)
     halt = Halt()
     results: list[SymbolResult] = []
-    fetched = overlapped(ordered, lambda symbol: prepare(ctx, symbol, halt), name="stockpipe-fetch")
+    fetched = overlapped(
+        ordered,
+        lambda symbol: prepare(ctx, symbol, halt, rejections.get(symbol)),
+        name="stockpipe-fetch",
+    )
     try:
         for prepared in fetched:
             result = finish(ctx, prepared)
@@ -169,7 +186,9 @@ def ingest_symbols(
     return summary
 
 
-def prepare(ctx: IngestContext, symbol: str, halt: Halt) -> Prepared:
+def prepare(
+    ctx: IngestContext, symbol: str, halt: Halt, rejection: Rejection | None = None
+) -> Prepared:
     """Plan and fetch one symbol (the part that talks to the API). Never raises."""
     try:
         latest = latest_bar_ts(ctx.db, symbol)
@@ -188,6 +207,12 @@ def prepare(ctx: IngestContext, symbol: str, halt: Halt) -> Prepared:
         )
     if not plan.needs_call:
         result = SymbolResult(symbol, SymbolStatus.UP_TO_DATE, latest_bar=plan.latest_stored)
+        return Prepared(symbol, plan, result=result)
+    retry_days = ctx.settings.api_rejected_symbol_retry_days
+    retry_day = quarantined_until(rejection, ctx.clock.now(), retry_days)
+    if rejection is not None and retry_day is not None:
+        message = quarantine_message(rejection, retry_day)
+        result = _result(symbol, SymbolStatus.FAILED, message, plan=plan, rejected=True)
         return Prepared(symbol, plan, result=result)
     if halt.status is not None:
         result = _result(symbol, halt.status, halt.reason, plan=plan)
@@ -213,8 +238,11 @@ def prepare(ctx: IngestContext, symbol: str, halt: Halt) -> Prepared:
                 symbol, SymbolStatus.FAILED, exc.message, plan=plan, skipped=exc.skipped
             )
         except AlphaVantageError as exc:
+            message, rejected = f"{type(exc).__name__}: {exc.message}", is_symbol_rejection(exc)
+            if rejected:
+                message += rejection_note(ctx.clock.now(), retry_days)
             prepared.result = _result(
-                symbol, SymbolStatus.FAILED, f"{type(exc).__name__}: {exc.message}", plan=plan
+                symbol, SymbolStatus.FAILED, message, plan=plan, rejected=rejected
             )
         except DatabaseError as exc:  # the quota gate could not reach PostgreSQL
             prepared.result = _result(symbol, SymbolStatus.FAILED, f"database: {exc}", plan=plan)
@@ -321,6 +349,7 @@ def _result(
     calls: int = 0,
     skipped: dict[str, int] | None = None,
     limited: bool = False,
+    rejected: bool = False,
 ) -> SymbolResult:
     return SymbolResult(
         symbol,
@@ -329,5 +358,6 @@ def _result(
         skipped=dict(skipped or {}),
         latest_bar=plan.latest_stored if plan else None,
         history_limited=limited or (plan.history_limited if plan else False),
+        rejected=rejected,
         message=message,
     )

@@ -36,6 +36,9 @@ class SymbolResult:
     latest_bar: date | None = None  # trading date of the newest stored bar after this step
     output_size: str | None = None  # the outputsize of the call that delivered the data
     history_limited: bool = False  # full history was wanted but the key only gets compact
+    # Alpha Vantage rejected the symbol itself (invalid symbol): now (calls > 0), or earlier and
+    # it was skipped without a call (calls == 0). See stockpipe.rejection.
+    rejected: bool = False
     message: str = ""
 
     @property

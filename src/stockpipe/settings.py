@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     )
     api_read_timeout_sec: float = Field(default=30.0, gt=0, validation_alias="API_READ_TIMEOUT_SEC")
     api_max_retries: int = Field(default=4, ge=0, le=20, validation_alias="API_MAX_RETRIES")
+    api_rejected_symbol_retry_days: int = Field(
+        default=7, ge=0, validation_alias="API_REJECTED_SYMBOL_RETRY_DAYS"
+    )
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("stockpipe")),
         validation_alias="STOCKPIPE_DATA_DIR",

@@ -178,6 +178,7 @@ class AlphaVantageClient:
             request, response.status_code, response.headers, body, self._secrets
         )
         if classified.error is not None:
+            classified.error.http_status = response.status_code
             raise classified.error
         return response.status_code, body, classified
 

@@ -30,6 +30,10 @@ class AlphaVantageError(Exception):
 
     outcome: Outcome = Outcome.MALFORMED
     retryable: bool = False
+    # Status of the HTTP reply that carried the error (None: no reply, or raised by a gate).
+    # An InvalidCall in a 200 reply is Alpha Vantage rejecting the request; in a 404 it is
+    # the wrong endpoint, which says nothing about the symbol.
+    http_status: int | None = None
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)

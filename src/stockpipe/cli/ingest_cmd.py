@@ -39,12 +39,19 @@ Exit codes:
     default=None,
     help="Override API_OUTPUT_SIZE: auto picks compact when the stored history allows it.",
 )
-def command(symbols: str | None, output_size: str | None) -> None:
+@click.option(
+    "--retry-rejected",
+    is_flag=True,
+    help="Call symbols Alpha Vantage rejected as invalid now, instead of skipping them until"
+    " API_REJECTED_SYMBOL_RETRY_DAYS have passed.",
+)
+def command(symbols: str | None, output_size: str | None, retry_rejected: bool) -> None:
     """Fetch the latest daily bars of every symbol into stock_data, once.
 
     Symbols already holding the latest completed NYSE session cost no API call. Calls are
     spaced and counted against the daily budget shared with every other stockpipe process;
-    what the budget cannot cover is deferred and taken first next time.
+    what the budget cannot cover is deferred and taken first next time. A symbol Alpha Vantage
+    rejected as invalid fails without a call until its retry day, then is tried after the rest.
     """
     settings = _load_settings(symbols, output_size)
     configure_logging(settings)
@@ -68,7 +75,9 @@ def command(symbols: str | None, output_size: str | None) -> None:
             def advance(result: SymbolResult) -> None:
                 progress.update(task, advance=1, description=f"{result.symbol} {result.status}")
 
-            summary = ingest_symbols(context, settings.stock_symbols, on_result=advance)
+            summary = ingest_symbols(
+                context, settings.stock_symbols, on_result=advance, retry_rejected=retry_rejected
+            )
     except DatabaseError as exc:
         click.echo(f"stockpipe ingest: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)

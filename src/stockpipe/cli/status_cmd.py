@@ -14,6 +14,8 @@ from stockpipe.market_calendar import latest_completed_session
 from stockpipe.overview import SymbolOverview, stored_symbols, symbol_overview
 from stockpipe.quota import BudgetInfo, budget_info
 from stockpipe.redact import redact
+from stockpipe.rejection import Rejection
+from stockpipe.state import SymbolState
 from stockpipe.store import Database, DatabaseError
 
 
@@ -45,11 +47,11 @@ def command(symbols: str | None) -> None:
         click.echo(f"stockpipe status: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)
     console = _console()
-    console.print(_symbol_table(overviews, target))
+    console.print(_symbol_table(overviews, target, settings.api_rejected_symbol_retry_days))
     click.echo(_budget_line(budget))
 
 
-def _symbol_table(overviews: list[SymbolOverview], target: date) -> Table:
+def _symbol_table(overviews: list[SymbolOverview], target: date, retry_days: int) -> Table:
     table = Table(title=f"stock_data (latest completed session: {target})", title_justify="left")
     for name in ("symbol", "rows", "first bar", "last bar", "missing", "last result", "when"):
         table.add_column(name, justify="right" if name in ("rows", "missing") else "left")
@@ -62,11 +64,21 @@ def _symbol_table(overviews: list[SymbolOverview], target: date) -> Table:
             str(o.first_bar or "-"),
             str(o.last_bar or "-"),
             "-" if o.missing is None else str(o.missing),
-            state.last_status.value if state else "never run",
+            _last_result(state, retry_days) if state else "never run",
             _when(state.last_attempt_at) if state else "-",
             state.last_message if state else "",
         )
     return table
+
+
+def _last_result(state: SymbolState, retry_days: int) -> str:
+    if state.rejected_at is None:
+        return state.last_status.value
+    rejection = Rejection(state.symbol, state.rejected_at, state.rejected_reason)
+    return (
+        f"{state.last_status.value} (invalid symbol: rejected {rejection.day},"
+        f" next try {rejection.retry_day(retry_days)})"
+    )
 
 
 def _when(moment: datetime) -> str:
