@@ -58,6 +58,22 @@ def test_a_failed_symbol_makes_the_run_partial_with_exit_1(fake: FakeAlphaVantag
     assert "failed: INVALID1 (InvalidCall: " in output
 
 
+def test_a_rejected_symbol_is_skipped_next_time_unless_retry_rejected_is_given(
+    fake: FakeAlphaVantage,
+) -> None:
+    ingest("--symbols", "IBM,INVALID1")
+    code, output = ingest("--symbols", "IBM,INVALID1")
+    assert code == 1
+    assert "0 API calls. failed: INVALID1 (Alpha Vantage rejected INVALID1 as an invalid" in output
+    assert "Fix or remove it in STOCK_SYMBOLS, or run `stockpipe ingest --retry-rejected`" in output
+    assert [c.symbol for c in fake.calls()] == ["IBM", "INVALID1"]
+
+    code, output = ingest("--symbols", "IBM,INVALID1", "--retry-rejected")
+    assert code == 1
+    assert "1 API calls. failed: INVALID1 (InvalidCall: " in output
+    assert [c.symbol for c in fake.calls()][2:] == ["INVALID1"]
+
+
 def test_deferred_symbols_make_the_run_partial_with_exit_1(
     fake: FakeAlphaVantage, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,11 +11,14 @@ from click.testing import CliRunner
 
 from stockpipe.cli import main
 from stockpipe.market_calendar import latest_completed_session, sessions_between
+from stockpipe.quota import quota_day
+from stockpipe.state import load_states
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from tests.cli.cli_env import SECRET_KEY, point_stockpipe_at
 
 HISTORY = 150
+NOW = datetime.now(UTC)  # only when no rejection was stored: the comparison then fails anyway
 
 
 @pytest.fixture
@@ -58,7 +61,13 @@ def test_status_shows_rows_range_missing_sessions_and_last_result(
 
     assert row_of(output, "IBM")[:6] == ["IBM", "150", str(first), str(last), "0", "loaded"]
     assert row_of(output, "MSFT")[:6] == ["MSFT", "149", str(first), str(last), "1", "loaded"]
-    assert row_of(output, "INVALID1")[:6] == ["INVALID1", "0", "-", "-", "-", "failed"]
+    assert row_of(output, "INVALID1")[:6] == ["INVALID1", "0", "-", "-", "-", "failed (rejected)"]
+    rejected_on = quota_day(load_states(db, ["INVALID1"])["INVALID1"].rejected_at or NOW)
+    assert (
+        f"INVALID1: rejected by Alpha Vantage as an invalid symbol on {rejected_on}; no call"
+        f" before {rejected_on + timedelta(days=7)}. Fix or remove it in STOCK_SYMBOLS, or run"
+        " `stockpipe ingest --retry-rejected`"
+    ) in output
     assert row_of(output, "NEVER")[:6] == ["NEVER", "0", "-", "-", "-", "never run"]
     assert "API calls today: 3 of 25 (22 left;" in output
     assert SECRET_KEY not in output

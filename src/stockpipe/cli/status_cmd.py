@@ -14,7 +14,7 @@ from stockpipe.market_calendar import latest_completed_session
 from stockpipe.overview import SymbolOverview, stored_symbols, symbol_overview
 from stockpipe.quota import BudgetInfo, budget_info
 from stockpipe.redact import redact
-from stockpipe.rejection import Rejection
+from stockpipe.rejection import RETRY_HINT, Rejection
 from stockpipe.state import SymbolState
 from stockpipe.store import Database, DatabaseError
 
@@ -47,11 +47,13 @@ def command(symbols: str | None) -> None:
         click.echo(f"stockpipe status: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)
     console = _console()
-    console.print(_symbol_table(overviews, target, settings.api_rejected_symbol_retry_days))
+    console.print(_symbol_table(overviews, target))
+    for line in _rejection_lines(overviews, settings.api_rejected_symbol_retry_days):
+        click.echo(line)
     click.echo(_budget_line(budget))
 
 
-def _symbol_table(overviews: list[SymbolOverview], target: date, retry_days: int) -> Table:
+def _symbol_table(overviews: list[SymbolOverview], target: date) -> Table:
     table = Table(title=f"stock_data (latest completed session: {target})", title_justify="left")
     for name in ("symbol", "rows", "first bar", "last bar", "missing", "last result", "when"):
         table.add_column(name, justify="right" if name in ("rows", "missing") else "left")
@@ -64,21 +66,30 @@ def _symbol_table(overviews: list[SymbolOverview], target: date, retry_days: int
             str(o.first_bar or "-"),
             str(o.last_bar or "-"),
             "-" if o.missing is None else str(o.missing),
-            _last_result(state, retry_days) if state else "never run",
+            _last_result(state) if state else "never run",
             _when(state.last_attempt_at) if state else "-",
             state.last_message if state else "",
         )
     return table
 
 
-def _last_result(state: SymbolState, retry_days: int) -> str:
-    if state.rejected_at is None:
-        return state.last_status.value
-    rejection = Rejection(state.symbol, state.rejected_at, state.rejected_reason)
-    return (
-        f"{state.last_status.value} (invalid symbol: rejected {rejection.day},"
-        f" next try {rejection.retry_day(retry_days)})"
-    )
+def _last_result(state: SymbolState) -> str:
+    suffix = " (rejected)" if state.rejected_at is not None else ""
+    return state.last_status.value + suffix
+
+
+def _rejection_lines(overviews: list[SymbolOverview], retry_days: int) -> list[str]:
+    """One line per symbol Alpha Vantage rejected: when, until when it costs no call, what to do."""
+    lines = []
+    for o in overviews:
+        if o.state is None or o.state.rejected_at is None:
+            continue
+        rejection = Rejection(o.symbol, o.state.rejected_at, o.state.rejected_reason)
+        lines.append(
+            f"{o.symbol}: rejected by Alpha Vantage as an invalid symbol on {rejection.day};"
+            f" no call before {rejection.retry_day(retry_days)}. {RETRY_HINT}"
+        )
+    return lines
 
 
 def _when(moment: datetime) -> str:
