@@ -169,9 +169,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = EmbeddedServer(pgdata=Path(tmp) / "pgdata", port=free_port()).start()
         try:
-            # Untimed warm-up: a fresh cluster creates (zero-fills) its WAL segments during its
-            # first big load, which later loads recycle; without this, whichever method ran
-            # first looked ~40% slower (plain COPY measured 63-67k rows/s first, 95-120k later).
+            # Untimed warm-up: without it whichever method ran first looked ~40% slower (plain
+            # COPY 63-67k rows/s first, 103k after a warm-up), most likely because a fresh
+            # cluster creates and zero-fills WAL segments that later loads recycle.
             warm_up = create_database(server.conninfo(), "warmup")
             migrate(warm_up)
             timed(load_copy, warm_up, batches)
