@@ -6,6 +6,7 @@ import os
 import sys
 
 import click
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from stockpipe.cli import configure_logging, load_settings_or_exit
 from stockpipe.store import Database, DatabaseError
@@ -56,9 +57,13 @@ def info() -> None:
     click.echo(f"psql: {bin_path('psql')} '{_public_url(conninfo)}'  (asks for the password)")
 
 
-@command.command()
-def psql() -> None:
-    """Open psql on the database (starts the embedded server if that is the one in use)."""
+@command.command(context_settings={"ignore_unknown_options": True})
+@click.argument("psql_args", nargs=-1, type=click.UNPROCESSED)
+def psql(psql_args: tuple[str, ...]) -> None:
+    """Open psql on the database (starts the embedded server if that is the one in use).
+
+    Extra arguments go to psql, e.g. `stockpipe db psql -c 'SELECT count(*) FROM stock_data'`.
+    """
     settings = load_settings_or_exit()
     configure_logging(settings)
     try:
@@ -67,8 +72,14 @@ def psql() -> None:
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from None
     sys.stdout.flush()
-    # The conninfo (with its password) goes in argv of our own child only, never on screen.
-    os.execvp(str(bin_path("psql")), ["psql", conninfo])  # noqa: S606
+    # The password travels in PGPASSWORD, not in argv where `ps` would show it to every user.
+    params = conninfo_to_dict(conninfo)
+    password = params.pop("password", None)
+    env = dict(os.environ)
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    argv = ["psql", make_conninfo(**{k: str(v) for k, v in params.items()}), *psql_args]
+    os.execvpe(str(bin_path("psql")), argv, env)  # noqa: S606
 
 
 @command.command()
