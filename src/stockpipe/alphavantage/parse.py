@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import operator
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -25,6 +26,7 @@ from stockpipe.bars import Bar
 
 log = logging.getLogger(__name__)
 _dumps = orjson.dumps
+_ZERO = Decimal(0)
 
 SKIP_REASONS = (
     "missing_field",
@@ -79,6 +81,22 @@ def _number(value: object) -> Decimal:
     raise _Skip("not_a_number")
 
 
+# Zone -> date text -> (date, midnight of that date in the zone, in UTC), shared by all
+# payloads. Bounded: a daily history is ~5,000 dates, weekly and monthly are subsets.
+_stamps_by_zone: dict[tzinfo, dict[object, tuple[date, datetime]]] = {}
+_MAX_STAMPS_PER_ZONE = 20_000
+
+
+def _day_stamp(text: object, zone: tzinfo) -> tuple[date, datetime]:
+    if not isinstance(text, str) or len(text) != 10 or text[4] != "-":
+        raise _Skip("bad_timestamp")
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise _Skip("bad_timestamp") from None
+    return day, datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
 def _volume(value: object) -> int:
     if isinstance(value, str):
         try:
@@ -105,6 +123,7 @@ class _Builder:
         self.latest_ts = now.astimezone(UTC) + _CLOCK_SKEW
         self.bars: list[Bar] = []
         self.seen: set[datetime] = set()
+        self.stamps = _stamps_by_zone.setdefault(zone, {})
         self.skipped: Counter[str] = Counter()
         self.warned: Counter[str] = Counter()
 
@@ -121,25 +140,85 @@ class _Builder:
                 raise _Skip("future_timestamp")
             return moment
         # Daily, weekly and monthly bars are dated YYYY-MM-DD; a bar stands at midnight of
-        # its trading date in the Meta Data zone.
-        if not isinstance(text, str) or len(text) != 10 or text[4] != "-":
-            raise _Skip("bad_timestamp")
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise _Skip("bad_timestamp") from None
-        if day > self.latest_date:
+        # its trading date in the Meta Data zone. Every symbol repeats the same dates, and the
+        # zone conversion is most of the cost: remember each valid date's instant.
+        stamp = self.stamps.get(text)
+        if stamp is None:
+            stamp = _day_stamp(text, self.zone)
+            if len(self.stamps) >= _MAX_STAMPS_PER_ZONE:
+                self.stamps.clear()
+            self.stamps[text] = stamp
+        if stamp[0] > self.latest_date:
             raise _Skip("future_timestamp")
-        return datetime(day.year, day.month, day.day, tzinfo=self.zone).astimezone(UTC)
+        return stamp[1]
 
-    def add(self, key: str, values: list[Any], original: object) -> None:
+    def add(self, key: str, values: Sequence[Any], original: object) -> None:
+        # Fast path for the usual bar, every value a plain number string: the same Decimal(str)
+        # and int(str) as the checked path, without its per-value calls. Anything else (None,
+        # a JSON number, an empty or odd string, NaN/Infinity: every spelling holds an "n")
+        # takes the checked path, which finds the exact skip reason.
+        try:
+            joined = "".join(values)
+        except TypeError:
+            joined = "n"
+        if "n" in joined or "N" in joined or len(values) != 5:
+            self._add_checked(key, values, original)
+            return
+        try:
+            ts = self.timestamp(key)
+            open_ = Decimal(values[0])
+            high = Decimal(values[1])
+            low = Decimal(values[2])
+            close = Decimal(values[3])
+            volume = int(values[4])
+        except (_Skip, ArithmeticError, ValueError, TypeError):
+            self._add_checked(key, values, original)
+            return
+        # Every check of _keep at once (a non-negative low that is the lowest and a high that
+        # is the highest price make all prices non-negative); _keep names the failing one.
+        if (
+            _ZERO <= low <= open_ <= high
+            and low <= close <= high
+            and volume >= 0
+            and ts not in self.seen
+        ):
+            self.seen.add(ts)
+            self.bars.append(
+                Bar(
+                    self.symbol,
+                    self.label,
+                    ts,
+                    open_,
+                    high,
+                    low,
+                    close,
+                    volume,
+                    _dumps(original),
+                )
+            )
+            return
+        self._keep(key, ts, [open_, high, low, close], volume, original)
+
+    def _add_checked(self, key: str, values: Sequence[Any], original: object) -> None:
         try:
             ts = self.timestamp(key)
             if any(value is None for value in values):
                 raise _Skip("missing_field")
             open_, high, low, close = (_number(v) for v in values[:4])
             volume = _volume(values[4])
-            extras: list[Decimal | None] = [_number(v) for v in values[5:]]
+            extras = [_number(v) for v in values[5:]]
+        except _Skip as skip:
+            self.skip(key, skip.reason)
+            return
+        self._keep(key, ts, [open_, high, low, close, *extras], volume, original)
+
+    def _keep(
+        self, key: str, ts: datetime, prices: list[Decimal], volume: int, original: object
+    ) -> None:
+        """Checks converted values (open, high, low, close, then the optional ones)."""
+        open_, high, low, close = prices[:4]
+        extras: list[Decimal | None] = list(prices[4:])
+        try:
             adjusted = extras[0] if extras else None
             if (
                 open_ < 0
@@ -237,11 +316,16 @@ def parse_json(
     zone = _zone(zone_name)
     builder = _Builder(request, zone, now or datetime.now(UTC))
     names = _field_order(request.spec.json_fields)
+    fields_of = operator.itemgetter(*names)
     for key, values in series.items():
         if not isinstance(values, dict):
             builder.skip(key, "missing_field")
             continue
-        builder.add(key, [values.get(name) for name in names], values)
+        try:
+            fields = fields_of(values)
+        except KeyError:
+            fields = [values.get(name) for name in names]
+        builder.add(key, fields, values)
     return builder.finish(str(zone), last_refreshed, request.function)
 
 
