@@ -7,7 +7,8 @@ smoke test, benchmarks, a local demo):
     python -m stockpipe.testing.fake_alphavantage --host 127.0.0.1 --port 8765
 
 then point ALPHAVANTAGE_BASE_URL at the printed URL. Steer a running server over HTTP:
-POST /_control/{reset,configure,fault,series,body} with a JSON object, GET /_control/calls.
+POST /_control/{reset,configure,fault,series,body,prerender} with a JSON object,
+GET /_control/calls.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class FakeAlphaVantage:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._new_call = threading.Condition(self._lock)
+        # Rendered data answers by everything that shapes them (see prerender); kept on reset.
+        self._prerendered: dict[tuple[object, ...], bytes] = {}
         self.reset()
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -193,6 +196,22 @@ class FakeAlphaVantage:
                 status, data, content_type
             )
 
+    def prerender(
+        self, symbols: list[str], function: str = Function.DAILY.value, outputsize: str = "full"
+    ) -> None:
+        """Render these symbols' JSON data answers now and serve them from memory from then on
+        (benchmarks: the real API builds its payloads on its own machines, not on the cores
+        being measured). Replaces the previous set; an empty list drops them all."""
+        params = {"outputsize": outputsize}
+        rendered = {
+            self._render_key(function, symbol.upper(), params): self._render(
+                function, symbol.upper(), params
+            ).body
+            for symbol in symbols
+        }
+        with self._lock:
+            self._prerendered = rendered
+
     def calls(self) -> list[CallRecord]:
         with self._lock:
             return list(self._calls)
@@ -290,7 +309,24 @@ class FakeAlphaVantage:
         key, text = faults.NOTICE_FAULTS[fault]
         return Reply(200, faults.notice_body(key, text))
 
+    def _render_key(
+        self, function: str, symbol: str, params: dict[str, str], as_symbol: str = ""
+    ) -> tuple[object, ...]:
+        end = self.config.end_date or latest_completed_session()
+        csv = params.get("datatype") == "csv"
+        shape = (params.get(name) for name in ("outputsize", "interval", "month"))
+        return (function, symbol, as_symbol, end, self.config.history_length, csv, *shape)
+
     def _data(
+        self, function: str, symbol: str, params: dict[str, str], as_symbol: str = ""
+    ) -> Reply:
+        if self._prerendered and _key(symbol, function) not in self._custom.series:
+            body = self._prerendered.get(self._render_key(function, symbol, params, as_symbol))
+            if body is not None:
+                return Reply(200, body)
+        return self._render(function, symbol, params, as_symbol)
+
+    def _render(
         self, function: str, symbol: str, params: dict[str, str], as_symbol: str = ""
     ) -> Reply:
         fn = Function(function)
@@ -336,6 +372,7 @@ class FakeAlphaVantage:
             "fault": lambda: self.inject(**payload),
             "series": lambda: self.set_series(**payload),
             "body": lambda: self.set_body(**payload),
+            "prerender": lambda: self.prerender(**payload),
         }
         if method != "POST" or name not in actions:
             return Reply(404, b'{"error": "unknown control endpoint"}')
