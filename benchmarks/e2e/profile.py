@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.e2e.children import REPO
-from benchmarks.e2e.harness import SCALES, UNLIMITED, Bench
+from benchmarks.e2e.harness import SCALES, UNLIMITED, Bench, symbols
 
 
 def summarise(collapsed: Path, top: int) -> None:
@@ -47,6 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     with Bench(SCALES["quick"]) as bench:
         conninfo = bench.fresh_database("profile")
+        bench.fake.prerender(symbols("P", args.symbols))  # as in the bulk-load benchmark
         command = [
             str(Path(sys.executable).parent / "py-spy"),
             "record",
