@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -71,7 +70,7 @@ def test_every_function_parses_the_same_from_json_and_csv(
     assert (first.dividend_amount is not None) is adjusted
     assert (first.split_coefficient is not None) is split
     # Same bars either way; only `raw` differs (JSON object vs CSV row keyed by header).
-    assert [replace(b, raw=b"") for b in as_json.bars] == [replace(b, raw=b"") for b in as_csv.bars]
+    assert [b._replace(raw=b"") for b in as_json.bars] == [b._replace(raw=b"") for b in as_csv.bars]
 
 
 def test_compact_daily_is_the_latest_100_sessions_and_full_the_configured_length(
