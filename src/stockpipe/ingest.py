@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from types import TracebackType
 from zoneinfo import ZoneInfo
 
@@ -45,11 +46,24 @@ from stockpipe.rejection import (
 from stockpipe.results import RunSummary, SymbolResult, SymbolStatus
 from stockpipe.settings import OutputSizePolicy, Settings
 from stockpipe.state import order_symbols, record_result
-from stockpipe.store import Database, DatabaseError, latest_bar_ts, upsert_bars
+from stockpipe.store import (
+    Database,
+    DatabaseError,
+    latest_bar_ts,
+    latest_bar_ts_by_symbol,
+    upsert_bars,
+)
 
 logger = logging.getLogger(__name__)
 
 BAR_ZONE = ZoneInfo("America/New_York")  # daily bars are dated in US/Eastern
+
+
+class _Unread:
+    """`prepare(stored=...)` default: the newest stored bar was not read up front."""
+
+
+_UNREAD = _Unread()
 
 
 class IngestContext:
@@ -118,10 +132,15 @@ class IngestContext:
 
 @dataclass(slots=True)
 class Halt:
-    """Set once no further call is worth making in this run (budget gone, key rejected)."""
+    """What one run learns as it goes. `status` is set once no further call is worth making
+    (budget gone, key rejected); `full_denied` caches the gate's full-history denial, read once
+    per run (None: not read yet) and set by a premium-parameter reply in this run (a denial by
+    another process meanwhile costs at most one call here, answered and remembered the same way).
+    """
 
     status: SymbolStatus | None = None
     reason: str = ""
+    full_denied: bool | None = None
 
 
 @dataclass(slots=True)
@@ -166,11 +185,20 @@ def ingest_symbols(
         logger.error("could not read symbol state, keeping the given order: %s", exc)
         ordered = list(dict.fromkeys(symbols))
     rejections = {} if retry_rejected else remembered_rejections(ctx.db, ordered)
+    # Every symbol's newest stored bar in one query instead of one per symbol. Read before the
+    # first fetch, so a concurrent writer can only have stored more since: the plan may then
+    # fetch what is already there (upserts are idempotent), never skip what is missing.
+    try:
+        latest = latest_bar_ts_by_symbol(ctx.db, ordered)
+    except DatabaseError:
+        latest = {}  # each symbol reads its own again, and fails alone if the database does
     halt = Halt()
     results: list[SymbolResult] = []
     fetched = overlapped(
         ordered,
-        lambda symbol: prepare(ctx, symbol, halt, rejections.get(symbol)),
+        lambda symbol: prepare(
+            ctx, symbol, halt, rejections.get(symbol), stored=latest.get(symbol, _UNREAD)
+        ),
         name="stockpipe-fetch",
     )
     try:
@@ -187,19 +215,27 @@ def ingest_symbols(
 
 
 def prepare(
-    ctx: IngestContext, symbol: str, halt: Halt, rejection: Rejection | None = None
+    ctx: IngestContext,
+    symbol: str,
+    halt: Halt,
+    rejection: Rejection | None = None,
+    *,
+    stored: datetime | _Unread | None = _UNREAD,
 ) -> Prepared:
-    """Plan and fetch one symbol (the part that talks to the API). Never raises."""
+    """Plan and fetch one symbol (the part that talks to the API). Never raises. `stored`:
+    the symbol's newest stored bar time if the caller read it already (None: no bars)."""
     try:
-        latest = latest_bar_ts(ctx.db, symbol)
+        latest = latest_bar_ts(ctx.db, symbol) if isinstance(stored, _Unread) else stored
         latest_stored = latest.astimezone(BAR_ZONE).date() if latest else None
         target = latest_completed_session(ctx.clock.now())
+        if ctx.output_size == "auto" and halt.full_denied is None:
+            halt.full_denied = ctx.gate.full_history_denied()
         plan = plan_fetch(
             symbol,
             latest_stored=latest_stored,
             target=target,
             policy=ctx.output_size,
-            full_denied=ctx.output_size == "auto" and ctx.gate.full_history_denied(),
+            full_denied=ctx.output_size == "auto" and bool(halt.full_denied),
         )
     except DatabaseError as exc:
         return Prepared(
@@ -222,7 +258,7 @@ def prepare(
     )
     with ctx.gate.attribute(symbol, Function.DAILY.value) as tally:
         try:
-            prepared.series = _fetch_with_fallback(ctx, plan, prepared)
+            prepared.series = _fetch_with_fallback(ctx, plan, prepared, halt)
         except RateLimited as exc:
             if exc.scope == "day" and not isinstance(exc, BudgetExhausted):
                 _remember_day_exhausted(ctx)
@@ -255,7 +291,9 @@ def prepare(
     return prepared
 
 
-def _fetch_with_fallback(ctx: IngestContext, plan: FetchPlan, prepared: Prepared) -> ParsedSeries:
+def _fetch_with_fallback(
+    ctx: IngestContext, plan: FetchPlan, prepared: Prepared, halt: Halt
+) -> ParsedSeries:
     def request(size: OutputSize | None) -> SeriesRequest:
         return SeriesRequest(
             plan.symbol, Function.DAILY, outputsize=size, datatype=ctx.settings.api_datatype
@@ -268,6 +306,7 @@ def _fetch_with_fallback(ctx: IngestContext, plan: FetchPlan, prepared: Prepared
             raise
     # The key gets compact only: remember it so the next symbols go straight to compact.
     logger.warning("%s: full history is a premium feature for this key; using compact", plan.symbol)
+    halt.full_denied = True
     ctx.gate.mark_full_history_denied()
     prepared.output_size = "compact"
     prepared.history_limited = True
