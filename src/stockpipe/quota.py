@@ -45,6 +45,38 @@ FULL_DENIAL_MEMORY = timedelta(days=30)
 LEDGER_RETENTION = timedelta(days=7)
 
 
+# Reserve a call if the key may make one now, in one statement (run under the key's advisory
+# lock): the API's own "day exhausted", today's count against the budget, the spacing since the
+# last call (the polite delay, or a rate-limit slow-down while in force) and the per-minute
+# window (the oldest call still in it, when it is full). Returns the verdict and the new
+# ledger id, NULL when nothing was reserved; `earliest` is when a call may be made.
+_RESERVE = """
+WITH state AS (
+    SELECT slow_spacing_sec, slow_until, day_exhausted_on
+    FROM api_key_state WHERE key_fingerprint = %(fp)s
+), verdict AS (
+    SELECT
+        COALESCE((SELECT day_exhausted_on FROM state) = %(day)s, FALSE) AS exhausted,
+        (SELECT count(*) FROM api_call_ledger
+         WHERE key_fingerprint = %(fp)s AND called_at >= %(day_start)s) AS spent,
+        GREATEST(
+            %(now)s,
+            (SELECT max(called_at) FROM api_call_ledger WHERE key_fingerprint = %(fp)s)
+            + make_interval(secs => GREATEST(%(polite)s, (SELECT slow_spacing_sec FROM state
+                                                          WHERE slow_until > %(now)s))),
+            (SELECT called_at FROM api_call_ledger
+             WHERE key_fingerprint = %(fp)s AND called_at > %(window)s
+             ORDER BY called_at DESC OFFSET %(offset)s LIMIT 1) + interval '1 minute'
+        ) AS earliest
+), reserved AS (
+    INSERT INTO api_call_ledger (key_fingerprint, called_at, symbol, function)
+    SELECT %(fp)s, %(now)s, %(symbol)s, %(function)s FROM verdict
+    WHERE NOT exhausted AND spent < %(budget)s AND earliest <= %(now)s
+    RETURNING id
+)
+SELECT exhausted, spent, earliest, (SELECT id FROM reserved) FROM verdict"""
+
+
 def key_fingerprint(api_key: str) -> str:
     """A short, stable, one-way label for a key: safe to store, log and show."""
     return hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:12]
@@ -191,53 +223,39 @@ class PostgresCallGate:
         """None: reserved. A float: seconds to wait first. A str: why the budget is spent."""
         now = self._clock.now()
         day = quota_day(now)
-        fp = self.fingerprint
-        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, self._lock_key))
-        if not self._pruned:
-            conn.execute(
-                "DELETE FROM api_call_ledger WHERE key_fingerprint = %s AND called_at < %s",
-                (fp, now - LEDGER_RETENTION),
-            )
-            self._pruned = True
-        state = _read_key_state(conn, fp)
-        if state is not None and state[2] == day:
+        symbol, function = getattr(self._local, "labels", None) or (None, None)
+        # One network round trip: the lock and the checking insert are pipelined. They must stay
+        # two statements: a statement's snapshot is taken when it starts, so checks inside the
+        # locking statement could miss a reservation committed while it waited for the lock.
+        with conn.pipeline():
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, self._lock_key))
+            if not self._pruned:
+                conn.execute(
+                    "DELETE FROM api_call_ledger WHERE key_fingerprint = %s AND called_at < %s",
+                    (self.fingerprint, now - LEDGER_RETENTION),
+                )
+                self._pruned = True
+            row = conn.execute(
+                _RESERVE,
+                {
+                    "fp": self.fingerprint, "now": now, "day": day,
+                    "day_start": quota_day_start(day), "window": now - timedelta(minutes=1),
+                    "offset": self._per_minute - 1, "polite": self._polite_delay,
+                    "budget": self._budget, "symbol": symbol, "function": function,
+                },
+            ).fetchone()  # fmt: skip
+        assert row is not None  # the statement always returns its one verdict row
+        exhausted, spent, earliest, reserved = row
+        if exhausted:
             return f"Alpha Vantage reported the daily quota spent for {day}; the rest waits"
-        row = conn.execute(
-            "SELECT count(*) FROM api_call_ledger WHERE key_fingerprint = %s AND called_at >= %s",
-            (fp, quota_day_start(day)),
-        ).fetchone()
-        spent = int(row[0]) if row else 0
         if spent >= self._budget:
             return (
                 f"the daily budget of {self._budget} API calls is spent ({spent} calls on {day},"
                 " US/Eastern); raise API_DAILY_BUDGET or wait for tomorrow"
             )
-        earliest = now
-        spacing = self._polite_delay
-        if state is not None and state[1] is not None and state[1] > now:
-            spacing = max(spacing, state[0])
-        last = conn.execute(
-            "SELECT max(called_at) FROM api_call_ledger WHERE key_fingerprint = %s", (fp,)
-        ).fetchone()
-        if last and last[0] is not None:
-            earliest = max(earliest, last[0] + timedelta(seconds=spacing))
-        # The oldest call that still fills the one-minute window, if the window is full.
-        nth = conn.execute(
-            "SELECT called_at FROM api_call_ledger WHERE key_fingerprint = %s AND called_at > %s"
-            " ORDER BY called_at DESC OFFSET %s LIMIT 1",
-            (fp, now - timedelta(minutes=1), self._per_minute - 1),
-        ).fetchone()
-        if nth is not None:
-            earliest = max(earliest, nth[0] + timedelta(minutes=1))
-        if earliest > now:
-            return (earliest - now).total_seconds()
-        symbol, function = getattr(self._local, "labels", None) or (None, None)
-        inserted = conn.execute(
-            "INSERT INTO api_call_ledger (key_fingerprint, called_at, symbol, function)"
-            " VALUES (%s, %s, %s, %s) RETURNING id",
-            (fp, now, symbol, function),
-        ).fetchone()
-        self._local.pending = inserted[0] if inserted else None
+        if reserved is None:
+            return float((earliest - now).total_seconds())
+        self._local.pending = reserved
         tally: CallTally | None = getattr(self._local, "tally", None)
         if tally is not None:
             tally.calls += 1
