@@ -131,3 +131,31 @@ def test_the_server_runs_standalone_and_prints_its_url(
     params = {"function": "TIME_SERIES_DAILY", "symbol": "IBM", "apikey": "any-key"}
     answer = requests.get(url, params=params, timeout=30).json()
     assert "25 requests per day" in answer["Information"]
+
+
+def test_prerendered_answers_are_byte_for_byte_the_generated_ones(
+    fake_av: FakeAlphaVantage,
+) -> None:
+    generated = {s: _get(fake_av, s, outputsize="full").content for s in ("IBM", "MSFT")}
+    compact = _get(fake_av, "IBM", outputsize="compact").content
+    control = fake_av.url.replace("/query", "/_control")
+    try:
+        answer = requests.post(
+            f"{control}/prerender", json={"symbols": ["IBM", "MSFT"]}, timeout=30
+        )
+        assert answer.status_code == 200
+        # Held in memory, one answer per symbol (else equal bytes would prove nothing).
+        rendered = len(fake_av._prerendered)
+        served = {s: _get(fake_av, s, outputsize="full").content for s in ("IBM", "MSFT")}
+        # Only the pre-rendered shape comes from memory; any other is generated as before.
+        served_compact = _get(fake_av, "IBM", outputsize="compact").content
+        fake_av.prerender([])
+        after_drop = _get(fake_av, "IBM", outputsize="full").content
+    finally:
+        fake_av.prerender([])  # kept across reset(): never leak it into other tests
+    assert rendered == 2
+    assert served == generated
+    assert served_compact == compact
+    assert after_drop == generated["IBM"]
+    assert len(generated["IBM"]) > 1_000 and generated["IBM"] != generated["MSFT"]
+    assert [c.outcome for c in fake_av.calls()][-4:] == ["data"] * 4
