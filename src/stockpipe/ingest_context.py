@@ -1,0 +1,75 @@
+"""What the ingest step needs, in one object: settings, database, a gated client, a clock."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from stockpipe.alphavantage import AlphaVantageClient
+from stockpipe.clock import Clock, SystemClock
+from stockpipe.quota import PostgresCallGate
+from stockpipe.settings import OutputSizePolicy, Settings
+from stockpipe.store import Database
+
+
+class IngestContext:
+    """What the ingest step needs: settings, database, a gated client, a clock.
+
+    `IngestContext.from_settings(settings)` opens (and on close, closes) the database and the
+    client; the constructor takes an open Database (tests, Dagster resources) and only closes
+    the client it makes.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        clock: Clock | None = None,
+        output_size: OutputSizePolicy | None = None,
+        owns_db: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock: Clock = clock or SystemClock()
+        self.output_size: OutputSizePolicy = output_size or settings.api_output_size
+        self.gate = PostgresCallGate(db, settings, clock=self.clock)
+        self.client = AlphaVantageClient(
+            settings.api_key.get_secret_value(),
+            settings.alphavantage_base_url,
+            connect_timeout=settings.api_connect_timeout_sec,
+            read_timeout=settings.api_read_timeout_sec,
+            max_retries=settings.api_max_retries,
+            gate=self.gate,
+            sleep=self.clock.sleep,
+        )
+        self._owns_db = owns_db
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        output_size: OutputSizePolicy | None = None,
+    ) -> IngestContext:
+        db = Database.from_settings(settings)
+        return cls(settings, db, clock=clock, output_size=output_size, owns_db=True)
+
+    def __repr__(self) -> str:
+        return f"IngestContext({self.db!r}, {self.gate!r}, output_size={self.output_size})"
+
+    def close(self) -> None:
+        self.client.close()
+        if self._owns_db:
+            self.db.close()
+
+    def __enter__(self) -> IngestContext:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,263 @@
+"""The two halves of ingesting one symbol: `prepare` (plan and fetch: the part that talks to
+the API, run on the fetch thread) and `finish` (store and record). Neither raises for the
+symbol's own failures: they become its FAILED or DEFERRED result, so one symbol never stops
+the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from stockpipe.alphavantage import (
+    AlphaVantageError,
+    BudgetExhausted,
+    Function,
+    InvalidApiKey,
+    NoValidBars,
+    ParsedSeries,
+    PremiumParameter,
+    RateLimited,
+    SeriesRequest,
+)
+from stockpipe.ingest_context import IngestContext
+from stockpipe.market_calendar import latest_completed_session
+from stockpipe.planning import FetchPlan, OutputSize, plan_fetch
+from stockpipe.rejection import (
+    Rejection,
+    is_symbol_rejection,
+    quarantine_message,
+    quarantined_until,
+    rejection_note,
+)
+from stockpipe.results import SymbolResult, SymbolStatus
+from stockpipe.state import record_result
+from stockpipe.store import DatabaseError, latest_bar_ts, upsert_bars
+
+# The steps log as the ingest they belong to, so one logger name covers a whole run.
+logger = logging.getLogger("stockpipe.ingest")
+
+BAR_ZONE = ZoneInfo("America/New_York")  # daily bars are dated in US/Eastern
+
+
+class Unread:
+    """`prepare(stored=...)` default: the newest stored bar was not read up front."""
+
+
+UNREAD = Unread()
+
+
+@dataclass(slots=True)
+class Halt:
+    """What one run learns as it goes. `status` is set once no further call is worth making
+    (budget gone, key rejected); `full_denied` caches the gate's full-history denial, read once
+    per run (None: not read yet) and set by a premium-parameter reply in this run (a denial by
+    another process meanwhile costs at most one call here, answered and remembered the same way).
+    """
+
+    status: SymbolStatus | None = None
+    reason: str = ""
+    full_denied: bool | None = None
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A symbol after planning and fetching: either series to store, or a final result."""
+
+    symbol: str
+    plan: FetchPlan | None
+    series: ParsedSeries | None = None
+    calls: int = 0
+    output_size: OutputSize | None = None
+    history_limited: bool = False
+    result: SymbolResult | None = None
+
+
+def prepare(
+    ctx: IngestContext,
+    symbol: str,
+    halt: Halt,
+    rejection: Rejection | None = None,
+    *,
+    stored: datetime | Unread | None = UNREAD,
+) -> Prepared:
+    """Plan and fetch one symbol (the part that talks to the API). Never raises. `stored`:
+    the symbol's newest stored bar time if the caller read it already (None: no bars)."""
+    try:
+        latest = latest_bar_ts(ctx.db, symbol) if isinstance(stored, Unread) else stored
+        latest_stored = latest.astimezone(BAR_ZONE).date() if latest else None
+        target = latest_completed_session(ctx.clock.now())
+        if ctx.output_size == "auto" and halt.full_denied is None:
+            halt.full_denied = ctx.gate.full_history_denied()
+        plan = plan_fetch(
+            symbol,
+            latest_stored=latest_stored,
+            target=target,
+            policy=ctx.output_size,
+            full_denied=ctx.output_size == "auto" and bool(halt.full_denied),
+        )
+    except DatabaseError as exc:
+        return Prepared(
+            symbol, None, result=_result(symbol, SymbolStatus.FAILED, f"database: {exc}")
+        )
+    if not plan.needs_call:
+        result = SymbolResult(symbol, SymbolStatus.UP_TO_DATE, latest_bar=plan.latest_stored)
+        return Prepared(symbol, plan, result=result)
+    retry_days = ctx.settings.api_rejected_symbol_retry_days
+    retry_day = quarantined_until(rejection, ctx.clock.now(), retry_days)
+    if rejection is not None and retry_day is not None:
+        message = quarantine_message(rejection, retry_day)
+        result = _result(symbol, SymbolStatus.FAILED, message, plan=plan, rejected=True)
+        return Prepared(symbol, plan, result=result)
+    if halt.status is not None:
+        result = _result(symbol, halt.status, halt.reason, plan=plan)
+        return Prepared(symbol, plan, result=result)
+    prepared = Prepared(
+        symbol, plan, output_size=plan.output_size, history_limited=plan.history_limited
+    )
+    with ctx.gate.attribute(symbol, Function.DAILY.value) as tally:
+        try:
+            prepared.series = _fetch_with_fallback(ctx, plan, prepared, halt)
+        except RateLimited as exc:
+            if exc.scope == "day" and not isinstance(exc, BudgetExhausted):
+                _remember_day_exhausted(ctx)
+            # A throttle that outlived the client's retries: more calls now would only burn
+            # budget, so the rest of the run is deferred too.
+            halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
+            prepared.result = _result(symbol, SymbolStatus.DEFERRED, exc.message, plan=plan)
+        except InvalidApiKey as exc:
+            halt.status, halt.reason = SymbolStatus.FAILED, f"not attempted: {exc.message}"
+            prepared.result = _result(symbol, SymbolStatus.FAILED, exc.message, plan=plan)
+        except NoValidBars as exc:
+            prepared.result = _result(
+                symbol, SymbolStatus.FAILED, exc.message, plan=plan, skipped=exc.skipped
+            )
+        except AlphaVantageError as exc:
+            message, rejected = f"{type(exc).__name__}: {exc.message}", is_symbol_rejection(exc)
+            if rejected:
+                message += rejection_note(ctx.clock.now(), retry_days)
+            prepared.result = _result(
+                symbol, SymbolStatus.FAILED, message, plan=plan, rejected=rejected
+            )
+        except DatabaseError as exc:  # the quota gate could not reach PostgreSQL
+            prepared.result = _result(symbol, SymbolStatus.FAILED, f"database: {exc}", plan=plan)
+        except Exception as exc:  # a bug must not stop the other symbols; it is logged whole
+            logger.exception("%s: unexpected error while fetching", symbol)
+            prepared.result = _result(
+                symbol, SymbolStatus.FAILED, f"unexpected {type(exc).__name__}: {exc}", plan=plan
+            )
+    prepared.calls = tally.calls
+    return prepared
+
+
+def _fetch_with_fallback(
+    ctx: IngestContext, plan: FetchPlan, prepared: Prepared, halt: Halt
+) -> ParsedSeries:
+    def request(size: OutputSize | None) -> SeriesRequest:
+        return SeriesRequest(
+            plan.symbol, Function.DAILY, outputsize=size, datatype=ctx.settings.api_datatype
+        )
+
+    try:
+        return ctx.client.fetch(request(plan.output_size))
+    except PremiumParameter:
+        if plan.output_size != "full":
+            raise
+    # The key gets compact only: remember it so the next symbols go straight to compact.
+    logger.warning("%s: full history is a premium feature for this key; using compact", plan.symbol)
+    halt.full_denied = True
+    ctx.gate.mark_full_history_denied()
+    prepared.output_size = "compact"
+    prepared.history_limited = True
+    return ctx.client.fetch(request("compact"))
+
+
+def _remember_day_exhausted(ctx: IngestContext) -> None:
+    try:
+        ctx.gate.mark_day_exhausted()
+    except DatabaseError as exc:  # the budget check still stops today's calls: only log it
+        logger.error("could not record that the daily quota is spent: %s", exc)
+
+
+def finish(ctx: IngestContext, prepared: Prepared) -> SymbolResult:
+    """Store what `prepare` fetched, then record the result in symbol_state. Never raises."""
+    if prepared.result is None:
+        try:
+            result = _store(ctx, prepared)
+        except Exception as exc:  # a bug must not stop the other symbols; it is logged whole
+            logger.exception("%s: unexpected error while storing", prepared.symbol)
+            result = _result(
+                prepared.symbol, SymbolStatus.FAILED,
+                f"unexpected {type(exc).__name__}: {exc}", plan=prepared.plan, calls=prepared.calls,
+            )  # fmt: skip
+    else:  # calls and the fallback to compact are only known once the fetch is over
+        limited = prepared.result.history_limited or prepared.history_limited
+        result = replace(prepared.result, calls=prepared.calls, history_limited=limited)
+    try:
+        record_result(ctx.db, result, ctx.clock.now())
+    except DatabaseError as exc:
+        logger.error("%s: could not record the result: %s", result.symbol, exc)
+    quiet = result.status in (SymbolStatus.LOADED, SymbolStatus.UP_TO_DATE)
+    (logger.info if quiet else logger.warning)(
+        "%s: %s (%d calls) %s", result.symbol, result.status.value, result.calls, result.message
+    )
+    return result
+
+
+def _store(ctx: IngestContext, prepared: Prepared) -> SymbolResult:
+    plan, series = prepared.plan, prepared.series
+    assert plan is not None and series is not None
+    limited = prepared.history_limited
+    try:
+        upserted = upsert_bars(ctx.db, series.bars)
+    except DatabaseError as exc:
+        return _result(
+            plan.symbol, SymbolStatus.FAILED, f"database: {exc}", plan=plan,
+            calls=prepared.calls, skipped=series.skipped, limited=limited,
+        )  # fmt: skip
+    newest = max((bar.ts for bar in series.bars), default=None)
+    newest_date = newest.astimezone(BAR_ZONE).date() if newest else None
+    latest = max(d for d in (plan.latest_stored, newest_date) if d is not None)
+    notes = []
+    if limited:
+        notes.append("history limited: this key gets the latest 100 bars only (compact)")
+    if latest < plan.target:
+        notes.append(f"Alpha Vantage has no bar for {plan.target} yet")
+    return SymbolResult(
+        plan.symbol,
+        SymbolStatus.LOADED,
+        calls=prepared.calls,
+        inserted=upserted.inserted,
+        updated=upserted.updated,
+        unchanged=upserted.unchanged,
+        skipped=dict(series.skipped),
+        latest_bar=latest,
+        output_size=prepared.output_size,
+        history_limited=limited,
+        message="; ".join(notes),
+    )
+
+
+def _result(
+    symbol: str,
+    status: SymbolStatus,
+    message: str,
+    *,
+    plan: FetchPlan | None = None,
+    calls: int = 0,
+    skipped: dict[str, int] | None = None,
+    limited: bool = False,
+    rejected: bool = False,
+) -> SymbolResult:
+    return SymbolResult(
+        symbol,
+        status,
+        calls=calls,
+        skipped=dict(skipped or {}),
+        latest_bar=plan.latest_stored if plan else None,
+        history_limited=limited or (plan.history_limited if plan else False),
+        rejected=rejected,
+        message=message,
+    )
