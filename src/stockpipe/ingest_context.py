@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-
 from stockpipe.alphavantage import AlphaVantageClient
 from stockpipe.clock import Clock, SystemClock
+from stockpipe.closing import ClosesOnExit
 from stockpipe.quota import PostgresCallGate
 from stockpipe.settings import OutputSizePolicy, Settings
 from stockpipe.store import Database
 
 
-class IngestContext:
+class IngestContext(ClosesOnExit):
     """What the ingest step needs: settings, database, a gated client, a clock.
 
     `IngestContext.from_settings(settings)` opens (and on close, closes) the database and the
@@ -62,14 +61,3 @@ class IngestContext:
         self.client.close()
         if self._owns_db:
             self.db.close()
-
-    def __enter__(self) -> IngestContext:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -14,7 +14,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlencode
 
@@ -25,6 +24,7 @@ from stockpipe.alphavantage.errors import AlphaVantageError, NetworkError, Outco
 from stockpipe.alphavantage.gate import CallGate, OpenGate
 from stockpipe.alphavantage.parse import ParsedSeries, parse_csv, parse_json
 from stockpipe.alphavantage.series import SeriesRequest
+from stockpipe.closing import ClosesOnExit
 from stockpipe.redact import RedactingFilter, redact
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class RawResponse:
     classified: Classified
 
 
-class AlphaVantageClient:
+class AlphaVantageClient(ClosesOnExit):
     def __init__(
         self,
         api_key: str,
@@ -94,17 +94,6 @@ class AlphaVantageClient:
 
     def __repr__(self) -> str:
         return f"AlphaVantageClient(base_url={self.base_url!r}, calls_made={self.calls_made})"
-
-    def __enter__(self) -> AlphaVantageClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         self._session.close()

@@ -6,12 +6,12 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from stockpipe.closing import ClosesOnExit
 from stockpipe.store.embedded import EmbeddedServer
 from stockpipe.store.errors import DatabaseError, describe_conninfo, is_transient, wrap
 from stockpipe.store.migrate import migrate as apply_migrations
@@ -33,7 +33,7 @@ def embedded_server_for(settings: Settings) -> EmbeddedServer:
     return EmbeddedServer(pgdata=settings.data_dir / "pgdata", port=settings.embedded_pg_port)
 
 
-class Database:
+class Database(ClosesOnExit):
     """A connection pool plus retry policy. Use `run` for every unit of work."""
 
     def __init__(self, conninfo: str, pool: ConnectionPool[Any]) -> None:
@@ -106,17 +106,6 @@ class Database:
 
     def close(self) -> None:
         self.pool.close()
-
-    def __enter__(self) -> Database:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _with_retries(attempt: Callable[[], T], conninfo: str, doing: str, *, retries: int) -> T:
