@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ import psycopg2
 import psycopg2.extras
 from tests.fixtures.postgres import create_database
 
+from benchmarks.e2e.harness import machine
 from stockpipe.bars import Bar
 from stockpipe.store import Database, migrate, upsert_bars
 from stockpipe.store.embedded import EmbeddedServer, free_port
@@ -144,15 +144,6 @@ def timed(
     started = time.perf_counter()
     load(conninfo, batches)
     return time.perf_counter() - started
-
-
-def machine() -> str:
-    mem_kib = 0
-    with Path("/proc/meminfo").open() as meminfo:
-        for line in meminfo:
-            if line.startswith("MemTotal:"):
-                mem_kib = int(line.split()[1])
-    return f"{os.cpu_count()} cores, {mem_kib / 1024 / 1024:.0f} GiB RAM"
 
 
 def main() -> None:
