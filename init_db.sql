@@ -126,4 +126,13 @@ ALTER TABLE symbol_state
     ADD COLUMN rejected_reason TEXT NOT NULL DEFAULT '';
 INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0006', 'symbol_rejection', 'bf25688230ad94d45b7b743bc417d9139214ec97a5e4994c4a2e948cfbc15394');
 
+-- 0007_symbol_unpublished_session.sql
+-- The session Alpha Vantage did not have yet when a call asked for it, and when it was asked:
+-- the ingest step does not call again for that same session within a wait period, so re-running
+-- `stockpipe ingest` in the evening, before the daily bar is published, costs no calls.
+ALTER TABLE symbol_state
+    ADD COLUMN unpublished_session  DATE,
+    ADD COLUMN unpublished_asked_at TIMESTAMPTZ;
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0007', 'symbol_unpublished_session', '858a445c405c20767fcb99ded2069baff9a0682a3c3d3b4ca70821c1bc2bec6f');
+
 COMMIT;

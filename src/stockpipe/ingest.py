@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from stockpipe.ingest_context import IngestContext
 from stockpipe.ingest_steps import UNREAD, Halt, finish, prepare
 from stockpipe.overlap import overlapped
+from stockpipe.publication import remembered_unpublished
 from stockpipe.rejection import remembered_rejections
 from stockpipe.results import RunSummary, SymbolResult
 from stockpipe.state import order_symbols
@@ -31,7 +32,10 @@ def ingest_symbol(ctx: IngestContext, symbol: str, *, retry_rejected: bool = Fal
     """Plan, fetch and store one symbol; record and return its result. Never raises for the
     symbol's own failures (API or database): they come back as a FAILED or DEFERRED result."""
     rejections = {} if retry_rejected else remembered_rejections(ctx.db, [symbol])
-    return finish(ctx, prepare(ctx, symbol, Halt(), rejections.get(symbol)))
+    unpublished = remembered_unpublished(ctx.db, [symbol]).get(symbol)
+    return finish(
+        ctx, prepare(ctx, symbol, Halt(), rejections.get(symbol), unpublished=unpublished)
+    )
 
 
 def ingest_symbols(
@@ -43,7 +47,9 @@ def ingest_symbols(
 ) -> RunSummary:
     """Ingest many symbols: deferred ones first, then never loaded, then stalest, then those
     Alpha Vantage rejected. A rejected symbol costs no call (FAILED, saying why) until its
-    quarantine ends, or at once with `retry_rejected` (see stockpipe.rejection).
+    quarantine ends, or at once with `retry_rejected` (see stockpipe.rejection). A symbol whose
+    target session Alpha Vantage lately did not have yet is DEFERRED without a call until a
+    wait period has passed (see stockpipe.publication).
 
     The fetch of the next symbol overlaps the upsert of this one (one background thread, one
     fetched symbol waiting at most). Once the budget is spent (or the API throttles past every
@@ -56,6 +62,7 @@ def ingest_symbols(
         logger.error("could not read symbol state, keeping the given order: %s", exc)
         ordered = list(dict.fromkeys(symbols))
     rejections = {} if retry_rejected else remembered_rejections(ctx.db, ordered)
+    unpublished = remembered_unpublished(ctx.db, ordered)
     # Every symbol's newest stored bar in one query instead of one per symbol. Read before the
     # first fetch, so a concurrent writer can only have stored more since: the plan may then
     # fetch what is already there (upserts are idempotent), never skip what is missing.
@@ -68,7 +75,12 @@ def ingest_symbols(
     fetched = overlapped(
         ordered,
         lambda symbol: prepare(
-            ctx, symbol, halt, rejections.get(symbol), stored=latest.get(symbol, UNREAD)
+            ctx,
+            symbol,
+            halt,
+            rejections.get(symbol),
+            stored=latest.get(symbol, UNREAD),
+            unpublished=unpublished.get(symbol),
         ),
         name="stockpipe-fetch",
     )

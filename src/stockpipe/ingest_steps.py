@@ -25,6 +25,7 @@ from stockpipe.alphavantage import (
 from stockpipe.ingest_context import IngestContext
 from stockpipe.market_calendar import latest_completed_session
 from stockpipe.planning import FetchPlan, OutputSize, plan_fetch
+from stockpipe.publication import Unpublished, note_publication, wait_message, waiting_for
 from stockpipe.rejection import (
     Rejection,
     is_symbol_rejection,
@@ -82,9 +83,11 @@ def prepare(
     rejection: Rejection | None = None,
     *,
     stored: datetime | Unread | None = UNREAD,
+    unpublished: Unpublished | None = None,
 ) -> Prepared:
     """Plan and fetch one symbol (the part that talks to the API). Never raises. `stored`:
-    the symbol's newest stored bar time if the caller read it already (None: no bars)."""
+    the symbol's newest stored bar time if the caller read it already (None: no bars);
+    `unpublished`: the session Alpha Vantage lately did not have (stockpipe.publication)."""
     try:
         latest = latest_bar_ts(ctx.db, symbol) if isinstance(stored, Unread) else stored
         latest_stored = latest.astimezone(BAR_ZONE).date() if latest else None
@@ -110,6 +113,12 @@ def prepare(
     if rejection is not None and retry_day is not None:
         message = quarantine_message(rejection, retry_day)
         result = _result(symbol, SymbolStatus.FAILED, message, plan=plan, rejected=True)
+        return Prepared(symbol, plan, result=result)
+    if unpublished is not None and waiting_for(unpublished, plan.target, ctx.clock.now()):
+        result = replace(
+            _result(symbol, SymbolStatus.DEFERRED, wait_message(unpublished), plan=plan),
+            awaiting_publication=True,
+        )
         return Prepared(symbol, plan, result=result)
     if halt.status is not None:
         result = _result(symbol, halt.status, halt.reason, plan=plan)
@@ -195,10 +204,13 @@ def finish(ctx: IngestContext, prepared: Prepared) -> SymbolResult:
     else:  # calls and the fallback to compact are only known once the fetch is over
         limited = prepared.result.history_limited or prepared.history_limited
         result = replace(prepared.result, calls=prepared.calls, history_limited=limited)
+    now = ctx.clock.now()
     try:
-        record_result(ctx.db, result, ctx.clock.now())
+        record_result(ctx.db, result, now)
     except DatabaseError as exc:
         logger.error("%s: could not record the result: %s", result.symbol, exc)
+    if prepared.plan is not None:
+        note_publication(ctx.db, result, prepared.plan.target, now)
     quiet = result.status in (SymbolStatus.LOADED, SymbolStatus.UP_TO_DATE)
     (logger.info if quiet else logger.warning)(
         "%s: %s (%d calls) %s", result.symbol, result.status.value, result.calls, result.message

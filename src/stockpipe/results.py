@@ -14,7 +14,9 @@ from enum import StrEnum
 class SymbolStatus(StrEnum):
     LOADED = "loaded"  # a call was made and its bars were upserted
     UP_TO_DATE = "up_to_date"  # the stored bars already hold the latest completed session
-    DEFERRED = "deferred"  # no call could be spent (budget or rate limit): first in line next run
+    # no call could be spent (budget or rate limit), or none is worth it yet (the target session
+    # is not published: stockpipe.publication): first in line next run
+    DEFERRED = "deferred"
     FAILED = "failed"  # a permanent error, or a transient one that outlived its retries
 
 
@@ -39,6 +41,9 @@ class SymbolResult:
     # Alpha Vantage rejected the symbol itself (invalid symbol): now (calls > 0), or earlier and
     # it was skipped without a call (calls == 0). See stockpipe.rejection.
     rejected: bool = False
+    # DEFERRED without a call because Alpha Vantage recently had no bar for the target session
+    # yet (see stockpipe.publication): not a problem of the run, so it does not make it partial.
+    awaiting_publication: bool = False
     message: str = ""
 
     @property
@@ -50,7 +55,8 @@ class SymbolResult:
 class RunSummary:
     """All results of one run, in the order the symbols were processed.
 
-    status:
+    status (a symbol DEFERRED while awaiting publication counts like LOADED here: the run that
+    spent the call and got the same "no bar yet" answer was a success too):
       success  every symbol is LOADED or UP_TO_DATE (also: no symbols at all);
       partial  at least one symbol is LOADED or UP_TO_DATE, and at least one FAILED or DEFERRED;
       failed   no symbol is LOADED or UP_TO_DATE: nothing could be fetched and nothing was
@@ -95,7 +101,9 @@ class RunSummary:
     @property
     def status(self) -> RunStatus:
         good = sum(
-            1 for r in self.results if r.status in (SymbolStatus.LOADED, SymbolStatus.UP_TO_DATE)
+            1
+            for r in self.results
+            if r.status in (SymbolStatus.LOADED, SymbolStatus.UP_TO_DATE) or r.awaiting_publication
         )
         if good == len(self.results):
             return RunStatus.SUCCESS
