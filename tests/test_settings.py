@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from stockpipe.settings import Settings, SettingsError
+from tests.fixtures.environment import isolate_from_environment
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    import os
-
-    for name in list(os.environ):
-        if name.startswith(("API_", "STOCK", "POSTGRES_", "DAG_", "DATABASE_URL", "ALPHAV")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    isolate_from_environment(monkeypatch, tmp_path)
 
 
 def test_defaults_match_the_documented_contract() -> None:

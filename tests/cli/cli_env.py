@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from stockpipe.testing import FakeAlphaVantage
+from tests.fixtures.environment import isolate_from_environment
 
+HISTORY = 150  # bars the fake serves per symbol
 SECRET_KEY = "sk-cli-test-secret-7731"
 
 
@@ -16,10 +17,7 @@ def point_stockpipe_at(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, conninfo: str, fake: FakeAlphaVantage
 ) -> None:
     """Only these variables count: the real environment and any .env file are kept out."""
-    for name in list(os.environ):
-        if name.startswith(("API_", "STOCK", "POSTGRES_", "DAG_", "DATABASE_URL", "ALPHAV")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+    isolate_from_environment(monkeypatch, tmp_path)
     for name, value in {
         "DATABASE_URL": conninfo,
         "ALPHAVANTAGE_BASE_URL": fake.url,

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from stockpipe.cli import main
@@ -15,19 +12,9 @@ from stockpipe.quota import quota_day
 from stockpipe.state import load_states
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
-from tests.cli.cli_env import SECRET_KEY, point_stockpipe_at
+from tests.cli.cli_env import HISTORY, SECRET_KEY
 
-HISTORY = 150
 NOW = datetime.now(UTC)  # only when no rejection was stored: the comparison then fails anyway
-
-
-@pytest.fixture
-def fake(
-    db: Database, pg_conninfo: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[FakeAlphaVantage]:
-    with FakeAlphaVantage(history_length=HISTORY) as server:
-        point_stockpipe_at(monkeypatch, tmp_path, pg_conninfo, server)
-        yield server
 
 
 def run(*args: str) -> str:
