@@ -23,8 +23,8 @@ from benchmarks.e2e.harness import API_KEY, UNLIMITED, Bench, Figure, row_count,
 from stockpipe.alphavantage import Function, SeriesRequest, parse_json
 from stockpipe.bars import Bar
 from stockpipe.ingest import IngestContext, ingest_symbols
+from stockpipe.ingest.results import SymbolStatus
 from stockpipe.market_calendar import latest_completed_session
-from stockpipe.results import SymbolStatus
 from stockpipe.store import Database
 
 _COLUMNS = (

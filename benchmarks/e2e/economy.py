@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from benchmarks.e2e.harness import UNLIMITED, Bench, Figure, ShiftedClock, symbols
 from stockpipe.ingest import IngestContext, ingest_symbols
+from stockpipe.ingest.results import RunSummary
 from stockpipe.market_calendar import latest_completed_session, sessions_between
-from stockpipe.results import RunSummary
 from stockpipe.store import Database
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from stockpipe.errors import StockpipeError
+
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
 # (name, lowest, highest, names allowed in place of numbers)
@@ -30,7 +32,7 @@ _ALIASES = {
 _ITEM = re.compile(r"^(?P<range>\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(?P<step>\d+))?$")
 
 
-class CronError(ValueError):
+class CronError(StockpipeError, ValueError):
     """The expression is not a valid five-field cron schedule."""
 
 

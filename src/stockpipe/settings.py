@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from stockpipe.cron import CronError, validate_cron
+from stockpipe.errors import StockpipeError
 
 # Tickers as Alpha Vantage writes them: IBM, BRK.B, SHOP.TRT, RDS-A, 0700.HKG.
 _TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,14}$")
@@ -24,7 +25,7 @@ OutputSizePolicy = Literal["auto", "compact", "full"]
 DataType = Literal["json", "csv"]
 
 
-class SettingsError(ValueError):
+class SettingsError(StockpipeError, ValueError):
     """A configuration value is missing or invalid; the message names the variable."""
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from click.testing import CliRunner
 
 from stockpipe.cli import main
+from stockpipe.ingest.quota import quota_day
+from stockpipe.ingest.state import load_states
 from stockpipe.market_calendar import latest_completed_session, sessions_between
-from stockpipe.quota import quota_day
-from stockpipe.state import load_states
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from tests.cli.cli_env import HISTORY, SECRET_KEY

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from stockpipe.ingest import ingest_symbols
-from stockpipe.results import RunSummary, SymbolStatus
+from stockpipe.ingest.results import RunSummary, SymbolStatus
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from tests.ingest.conftest import ContextFactory

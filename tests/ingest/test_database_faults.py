@@ -10,7 +10,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from stockpipe.ingest import ingest_symbols
-from stockpipe.results import RunStatus, SymbolStatus
+from stockpipe.ingest.results import RunStatus, SymbolStatus
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from tests.ingest.conftest import ContextFactory

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from stockpipe.ingest.plan import COMPACT_SAFE_GAP, missing_sessions, plan_fetch
 from stockpipe.market_calendar import sessions_between
-from stockpipe.planning import COMPACT_SAFE_GAP, missing_sessions, plan_fetch
 from stockpipe.settings import OutputSizePolicy
 
 TARGET = date(2024, 5, 8)  # a Wednesday

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from stockpipe.ingest import ingest_symbols
-from stockpipe.results import RunStatus, SymbolStatus
-from stockpipe.state import load_states, order_symbols
+from stockpipe.ingest.results import RunStatus, SymbolStatus
+from stockpipe.ingest.state import load_states, order_symbols
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from tests.ingest.conftest import ContextFactory

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from stockpipe.ingest import ingest_symbol, ingest_symbols
-from stockpipe.results import RunStatus, SymbolResult, SymbolStatus
-from stockpipe.state import load_states
+from stockpipe.ingest.results import RunStatus, SymbolResult, SymbolStatus
+from stockpipe.ingest.state import load_states
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from tests.ingest.conftest import ContextFactory

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from stockpipe.ingest import ingest_symbol, ingest_symbols
-from stockpipe.results import RunStatus, SymbolResult, SymbolStatus
-from stockpipe.state import load_states
+from stockpipe.ingest.results import RunStatus, SymbolResult, SymbolStatus
+from stockpipe.ingest.state import load_states
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from tests.ingest.conftest import ContextFactory

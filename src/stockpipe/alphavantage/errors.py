@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
+from stockpipe.errors import StockpipeError
+
 RateLimitScope = Literal["minute", "day", "unknown"]
 
 
@@ -25,7 +27,7 @@ class Outcome(StrEnum):
     MALFORMED = "malformed"
 
 
-class AlphaVantageError(Exception):
+class AlphaVantageError(StockpipeError):
     """Base of every failure the client reports; `str()` is the user-facing message."""
 
     outcome: Outcome = Outcome.MALFORMED

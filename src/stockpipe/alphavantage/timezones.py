@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from stockpipe.errors import StockpipeError
+
 # CSV bodies carry no Meta Data; every Alpha Vantage stock series is dated in US/Eastern.
 DEFAULT_ZONE = "America/New_York"
 
@@ -30,7 +32,7 @@ _ALIASES = {
 }
 
 
-class UnknownTimeZone(ValueError):
+class UnknownTimeZone(StockpipeError, ValueError):
     pass
 
 

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from stockpipe.cli import configure_logging
 from stockpipe.ingest import IngestContext, ingest_symbols
+from stockpipe.ingest.results import RunStatus, RunSummary, SymbolResult
 from stockpipe.redact import redact
-from stockpipe.results import RunStatus, RunSummary, SymbolResult
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store import DatabaseError
 

@@ -10,12 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from stockpipe.cli import configure_logging, load_settings_or_exit
+from stockpipe.ingest.overview import SymbolOverview, stored_symbols, symbol_overview
+from stockpipe.ingest.quota import BudgetInfo, budget_info
+from stockpipe.ingest.rejection import RETRY_HINT, Rejection
+from stockpipe.ingest.state import SymbolState
 from stockpipe.market_calendar import latest_completed_session
-from stockpipe.overview import SymbolOverview, stored_symbols, symbol_overview
-from stockpipe.quota import BudgetInfo, budget_info
 from stockpipe.redact import redact
-from stockpipe.rejection import RETRY_HINT, Rejection
-from stockpipe.state import SymbolState
 from stockpipe.store import Database, DatabaseError
 
 

@@ -21,7 +21,7 @@ import dagster as dg
 from stockpipe.defs.checks import ASSET_NAME, CHECK_SPECS, evaluate_checks
 from stockpipe.defs.resources import StockpipeResource
 from stockpipe.ingest import IngestContext, ingest_symbols
-from stockpipe.results import RunStatus, RunSummary, SymbolResult, SymbolStatus
+from stockpipe.ingest.results import RunStatus, RunSummary, SymbolResult, SymbolStatus
 from stockpipe.settings import SettingsError
 from stockpipe.store.errors import DatabaseError, TransientDatabaseError
 

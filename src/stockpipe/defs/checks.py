@@ -1,4 +1,4 @@
-"""Asset checks on `stock_data`: thin wrappers over stockpipe.quality, evaluated in stock_job.
+"""Asset checks on `stock_data`: thin wrappers over stockpipe.store.quality, evaluated in stock_job.
 
 They are check specs of the asset itself (not separate @asset_check ops) because the asset
 reports its partitions with explicit events and yields no output, which would skip any
@@ -11,14 +11,14 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from stockpipe.quality import (
+from stockpipe.store import Database
+from stockpipe.store.quality import (
     FRESHNESS,
     NO_DUPLICATE_KEYS,
     OHLC_SANITY,
     QualityResult,
     run_quality_checks,
 )
-from stockpipe.store import Database
 
 ASSET_NAME = "stock_data"
 

@@ -7,8 +7,10 @@ from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import PoolTimeout
 
+from stockpipe.errors import StockpipeError
 
-class DatabaseError(Exception):
+
+class DatabaseError(StockpipeError):
     """A database fault that retrying will not fix (or that outlived its retries)."""
 
 

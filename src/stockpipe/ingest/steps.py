@@ -22,19 +22,19 @@ from stockpipe.alphavantage import (
     RateLimited,
     SeriesRequest,
 )
-from stockpipe.ingest_context import IngestContext
-from stockpipe.market_calendar import latest_completed_session
-from stockpipe.planning import FetchPlan, OutputSize, plan_fetch
-from stockpipe.publication import Unpublished, note_publication, wait_message, waiting_for
-from stockpipe.rejection import (
+from stockpipe.ingest.context import IngestContext
+from stockpipe.ingest.plan import FetchPlan, OutputSize, plan_fetch
+from stockpipe.ingest.publication import Unpublished, note_publication, wait_message, waiting_for
+from stockpipe.ingest.rejection import (
     Rejection,
     is_symbol_rejection,
     quarantine_message,
     quarantined_until,
     rejection_note,
 )
-from stockpipe.results import SymbolResult, SymbolStatus
-from stockpipe.state import record_result
+from stockpipe.ingest.results import SymbolResult, SymbolStatus
+from stockpipe.ingest.state import record_result
+from stockpipe.market_calendar import latest_completed_session
 from stockpipe.store import DatabaseError, latest_bar_ts, upsert_bars
 
 # The steps log as the ingest they belong to, so one logger name covers a whole run.
@@ -87,7 +87,7 @@ def prepare(
 ) -> Prepared:
     """Plan and fetch one symbol (the part that talks to the API). Never raises. `stored`:
     the symbol's newest stored bar time if the caller read it already (None: no bars);
-    `unpublished`: the session Alpha Vantage lately did not have (stockpipe.publication)."""
+    `unpublished`: the session Alpha Vantage lately did not have (stockpipe.ingest.publication)."""
     try:
         latest = latest_bar_ts(ctx.db, symbol) if isinstance(stored, Unread) else stored
         latest_stored = latest.astimezone(BAR_ZONE).date() if latest else None

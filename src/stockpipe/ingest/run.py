@@ -14,13 +14,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from stockpipe.ingest_context import IngestContext
-from stockpipe.ingest_steps import UNREAD, Halt, finish, prepare
-from stockpipe.overlap import overlapped
-from stockpipe.publication import remembered_unpublished
-from stockpipe.rejection import remembered_rejections
-from stockpipe.results import RunSummary, SymbolResult
-from stockpipe.state import order_symbols
+from stockpipe.ingest.context import IngestContext
+from stockpipe.ingest.overlap import overlapped
+from stockpipe.ingest.publication import remembered_unpublished
+from stockpipe.ingest.rejection import remembered_rejections
+from stockpipe.ingest.results import RunSummary, SymbolResult
+from stockpipe.ingest.state import order_symbols
+from stockpipe.ingest.steps import UNREAD, Halt, finish, prepare
 from stockpipe.store import DatabaseError, latest_bar_ts_by_symbol
 
 __all__ = ["IngestContext", "ingest_symbol", "ingest_symbols"]
@@ -47,9 +47,9 @@ def ingest_symbols(
 ) -> RunSummary:
     """Ingest many symbols: deferred ones first, then never loaded, then stalest, then those
     Alpha Vantage rejected. A rejected symbol costs no call (FAILED, saying why) until its
-    quarantine ends, or at once with `retry_rejected` (see stockpipe.rejection). A symbol whose
-    target session Alpha Vantage lately did not have yet is DEFERRED without a call until a
-    wait period has passed (see stockpipe.publication).
+    quarantine ends, or at once with `retry_rejected` (see stockpipe.ingest.rejection). A
+    symbol whose target session Alpha Vantage lately did not have yet is DEFERRED without a call
+    until a wait period has passed (see stockpipe.ingest.publication).
 
     The fetch of the next symbol overlaps the upsert of this one (one background thread, one
     fetched symbol waiting at most). Once the budget is spent (or the API throttles past every

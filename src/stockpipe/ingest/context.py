@@ -5,7 +5,7 @@ from __future__ import annotations
 from stockpipe.alphavantage import AlphaVantageClient
 from stockpipe.clock import Clock, SystemClock
 from stockpipe.closing import ClosesOnExit
-from stockpipe.quota import PostgresCallGate
+from stockpipe.ingest.quota import PostgresCallGate
 from stockpipe.settings import OutputSizePolicy, Settings
 from stockpipe.store import Database
 

@@ -1,4 +1,4 @@
-"""stockpipe.quality on a real table: each check passes on good rows and names the bad ones."""
+"""stockpipe.store.quality on a real table: each check passes on good rows, names bad ones."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from stockpipe.quality import (
+from stockpipe.store import Database
+from stockpipe.store.quality import (
     check_freshness,
     check_no_duplicate_keys,
     check_ohlc_sanity,
     run_quality_checks,
 )
-from stockpipe.store import Database
 
 # Midnight US/Eastern of each trading date, as the parser stores daily bars.
 FRI = datetime(2024, 5, 3, 4, tzinfo=UTC)

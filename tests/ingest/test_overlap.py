@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from stockpipe.overlap import overlapped
+from stockpipe.ingest.overlap import overlapped
 
 
 def test_results_come_back_in_the_order_of_the_items() -> None:

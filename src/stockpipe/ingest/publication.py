@@ -11,7 +11,7 @@ moved on, the symbol is fetched as usual.
 Such a deferral is not a problem of the run: the previous run, which spent the call and got
 the same answer, counted as a success (LOADED). So `awaiting_publication` results count as
 good for RunSummary.status (exit code 0, no Dagster failure) while still saying DEFERRED.
-This is separate from rejected symbols (stockpipe.rejection) and from `--retry-rejected`.
+This is separate from rejected symbols (stockpipe.ingest.rejection) and from `--retry-rejected`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from stockpipe.results import SymbolResult, SymbolStatus
+from stockpipe.ingest.results import SymbolResult, SymbolStatus
 from stockpipe.store import Database, DatabaseError
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from stockpipe.alphavantage import BudgetExhausted, Outcome
-from stockpipe.quota import (
+from stockpipe.ingest.quota import (
     SLOW_SPACING_FLOOR_SEC,
     PostgresCallGate,
     budget_info,

@@ -2,7 +2,7 @@
 
 Deferred symbols are fetched first on the next run, then symbols with no bars at all, then
 the stalest; so a small daily budget rotates through a long symbol list instead of starving
-its tail. Symbols Alpha Vantage rejected come after all of those (stockpipe.rejection).
+its tail. Symbols Alpha Vantage rejected come after all of those (stockpipe.ingest.rejection).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from stockpipe.results import SymbolResult, SymbolStatus
+from stockpipe.ingest.results import SymbolResult, SymbolStatus
 from stockpipe.store import Database
 
 

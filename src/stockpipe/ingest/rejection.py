@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 
 from stockpipe.alphavantage import AlphaVantageError, InvalidCall
-from stockpipe.quota import quota_day
+from stockpipe.ingest.quota import quota_day
 from stockpipe.store import Database, DatabaseError
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ class SymbolStatus(StrEnum):
     LOADED = "loaded"  # a call was made and its bars were upserted
     UP_TO_DATE = "up_to_date"  # the stored bars already hold the latest completed session
     # no call could be spent (budget or rate limit), or none is worth it yet (the target session
-    # is not published: stockpipe.publication): first in line next run
+    # is not published: stockpipe.ingest.publication): first in line next run
     DEFERRED = "deferred"
     FAILED = "failed"  # a permanent error, or a transient one that outlived its retries
 
@@ -39,10 +39,11 @@ class SymbolResult:
     output_size: str | None = None  # the outputsize of the call that delivered the data
     history_limited: bool = False  # full history was wanted but the key only gets compact
     # Alpha Vantage rejected the symbol itself (invalid symbol): now (calls > 0), or earlier and
-    # it was skipped without a call (calls == 0). See stockpipe.rejection.
+    # it was skipped without a call (calls == 0). See stockpipe.ingest.rejection.
     rejected: bool = False
     # DEFERRED without a call because Alpha Vantage recently had no bar for the target session
-    # yet (see stockpipe.publication): not a problem of the run, so it does not make it partial.
+    # yet (see stockpipe.ingest.publication): not a problem of the run, so it does not make it
+    # partial.
     awaiting_publication: bool = False
     message: str = ""
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import psycopg
 
+from stockpipe.ingest.state import SymbolState, load_states
 from stockpipe.market_calendar import sessions_between
-from stockpipe.state import SymbolState, load_states
 from stockpipe.store import Database
 
 
