@@ -10,42 +10,14 @@ import dagster as dg
 import pytest
 
 from stockpipe.alphavantage.series import Function
-from stockpipe.defs.schedules import full_range_tags
 from stockpipe.market_calendar import latest_completed_session
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from stockpipe.testing.payloads import generate_series
-from tests.defs.conftest import load_definitions
+from tests.defs.conftest import run_stock_job
 
 STOCK_DATA = dg.AssetKey("stock_data")
 BAR_ZONE = "America/New_York"
-
-
-@pytest.fixture
-def pipeline_env(
-    clean_env: pytest.MonkeyPatch, fake_av_env: FakeAlphaVantage, pg_conninfo: str, db: Database
-) -> pytest.MonkeyPatch:
-    """Fake API, this run's database (emptied), compact answers, no pacing."""
-    clean_env.setenv("API_KEY", fake_av_env.api_key)
-    clean_env.setenv("ALPHAVANTAGE_BASE_URL", fake_av_env.url)
-    clean_env.setenv("DATABASE_URL", pg_conninfo)
-    clean_env.setenv("API_OUTPUT_SIZE", "compact")
-    clean_env.setenv("API_POLITE_DELAY_SEC", "0")
-    clean_env.setenv("API_CALLS_PER_MINUTE", "1000")
-    clean_env.setenv("API_DAILY_BUDGET", "100")
-    return clean_env
-
-
-def run_stock_job(instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
-    """One run over every configured symbol, as the schedule launches it."""
-    defs = load_definitions()
-    job = defs.resolve_job_def("stock_job")
-    assert job.partitions_def is not None
-    return job.execute_in_process(
-        instance=instance,
-        tags=full_range_tags(job.partitions_def),  # type: ignore[arg-type]
-        raise_on_error=False,
-    )
 
 
 def stored_rows(db: Database, symbol: str) -> list[tuple[Any, ...]]:

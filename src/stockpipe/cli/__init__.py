@@ -6,13 +6,14 @@ logging so that secrets are masked in every line.
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
 
-from stockpipe.redact import RedactingFilter
+from stockpipe.logs import configure_logging
 from stockpipe.settings import Settings, SettingsError
+
+__all__ = ["configure_logging", "load_settings_or_exit", "main"]
 
 
 def load_settings_or_exit() -> Settings:
@@ -22,15 +23,6 @@ def load_settings_or_exit() -> Settings:
     except SettingsError as exc:
         click.echo(f"stockpipe: {exc}", err=True)
         sys.exit(2)
-
-
-def configure_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter(settings.secrets))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(settings.log_level)
 
 
 @click.group()

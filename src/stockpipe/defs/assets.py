@@ -22,6 +22,7 @@ from stockpipe.defs.checks import ASSET_NAME, CHECK_SPECS, evaluate_checks
 from stockpipe.defs.resources import StockpipeResource
 from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.results import RunStatus, RunSummary, SymbolResult, SymbolStatus
+from stockpipe.logs import library_logs_to
 from stockpipe.settings import SettingsError
 from stockpipe.store.errors import DatabaseError, TransientDatabaseError
 
@@ -62,7 +63,10 @@ def build_stock_data_asset(partitions: dg.PartitionsDefinition[str]) -> dg.Asset
     ) -> Iterator[dg.AssetMaterialization | dg.AssetObservation | dg.AssetCheckResult]:
         symbols = list(context.partition_keys)
         try:
-            with stockpipe.ingest_context() as ctx:
+            with (
+                stockpipe.ingest_context() as ctx,
+                library_logs_to(context.log.log, ctx.settings),
+            ):
                 summary: RunSummary | None = None
                 for item in _ingest_as_reported(ctx, symbols):
                     if isinstance(item, RunSummary):
