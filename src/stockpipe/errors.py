@@ -9,7 +9,9 @@
     │   ├── RateLimited               retry later (HTTP 200 "Note"/"Information")
     │   │   └── BudgetExhausted       our own daily budget is spent (the call gate)
     │   ├── PremiumEndpoint, PremiumParameter, DemoKeyMisuse, InvalidApiKey, InvalidCall
-    │   ├── ServerError, NetworkError, MalformedResponse
+    │   ├── ServerError, MalformedResponse
+    │   ├── NetworkError
+    │   │   └── ApiUnreachable        no attempt reached the API (DNS, refused, TLS)
     │   └── NoValidBars               a reply whose every bar failed validation
     ├── UnknownTimeZone               alphavantage/timezones.py (also a ValueError)
     └── DatabaseError                 store/errors.py: retrying will not fix it

@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     )
     api_read_timeout_sec: float = Field(default=30.0, gt=0, validation_alias="API_READ_TIMEOUT_SEC")
     api_max_retries: int = Field(default=4, ge=0, le=20, validation_alias="API_MAX_RETRIES")
+    # --- hardening: bounded replies and database waits ---
+    api_max_reply_mb: float = Field(default=50.0, gt=0, validation_alias="API_MAX_REPLY_MB")
+    postgres_connect_timeout_sec: int = Field(
+        default=5, ge=2, le=600, validation_alias="POSTGRES_CONNECT_TIMEOUT_SEC"
+    )
+    postgres_statement_timeout_sec: int = Field(
+        default=300, ge=0, validation_alias="POSTGRES_STATEMENT_TIMEOUT_SEC"
+    )
     api_rejected_symbol_retry_days: int = Field(
         default=7, ge=0, validation_alias="API_REJECTED_SYMBOL_RETRY_DAYS"
     )
@@ -83,7 +91,14 @@ class Settings(BaseSettings):
         items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
         symbols: list[str] = []
         for item in items:
-            symbol = str(item).strip().upper()
+            typed = str(item).strip()
+            # Checked as typed: upper() would turn "\u0131bm" (dotless i) into IBM, "straße" into
+            # STRASSE, and load a ticker nobody asked for.
+            if not typed.isascii():
+                raise ValueError(
+                    f"{typed!r} is not a ticker: only ASCII letters, digits, '.' and '-'"
+                )
+            symbol = typed.upper()
             if not symbol:
                 continue
             if not _TICKER.match(symbol):

@@ -19,10 +19,12 @@ class RecordingSleep:
 class RecordingGate:
     """A CallGate that only records what the client tells it."""
 
-    def __init__(self, budget: int | None = None) -> None:
+    def __init__(self, budget: int | None = None, next_call_in: float = 0.0) -> None:
         self.acquired = 0
         self.reported: list[Outcome] = []
+        self.released = 0
         self.budget = budget
+        self._next_call_in = next_call_in
 
     def acquire(self) -> None:
         from stockpipe.alphavantage import BudgetExhausted
@@ -33,6 +35,12 @@ class RecordingGate:
 
     def report(self, outcome: Outcome) -> None:
         self.reported.append(outcome)
+
+    def release(self) -> None:
+        self.released += 1
+
+    def next_call_in(self) -> float:
+        return self._next_call_in
 
 
 def client_for(

@@ -4,6 +4,7 @@ from stockpipe.alphavantage.classify import Classified, classify_document, class
 from stockpipe.alphavantage.client import AlphaVantageClient, RawResponse
 from stockpipe.alphavantage.errors import (
     AlphaVantageError,
+    ApiUnreachable,
     BudgetExhausted,
     DemoKeyMisuse,
     InvalidApiKey,
@@ -35,6 +36,7 @@ __all__ = [
     "SPECS",
     "AlphaVantageClient",
     "AlphaVantageError",
+    "ApiUnreachable",
     "BudgetExhausted",
     "CallGate",
     "Classified",

@@ -3,6 +3,9 @@
 Transient outcomes (rate limit, 429, 5xx, network failures, truncated/empty/HTML bodies) are
 retried with exponential backoff and full jitter; a Retry-After header replaces the jitter.
 Permanent ones (bad key, bad symbol, premium, demo misuse, a wrong payload) raise at once.
+A whole reply must arrive within the read timeout and stay under the size cap (see
+stockpipe.alphavantage.network); an attempt that never left this machine is released from the
+gate, and when every attempt of a call failed that way the call raises ApiUnreachable.
 The API key only ever travels in the query string of the request itself: it is kept out of
 messages, reprs and logs (urllib3 logs request lines at DEBUG, so that logger gets a filter).
 """
@@ -15,17 +18,31 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
+import urllib3.exceptions
 
 from stockpipe.alphavantage.classify import Classified, classify_response
-from stockpipe.alphavantage.errors import AlphaVantageError, NetworkError, Outcome
+from stockpipe.alphavantage.errors import (
+    AlphaVantageError,
+    ApiUnreachable,
+    MalformedResponse,
+    NetworkError,
+    Outcome,
+)
 from stockpipe.alphavantage.gate import CallGate, OpenGate
+from stockpipe.alphavantage.network import (
+    DeadlineExceeded,
+    TooLarge,
+    describe_failure,
+    never_sent,
+    read_body,
+)
 from stockpipe.alphavantage.parse import ParsedSeries, parse_csv, parse_json
 from stockpipe.alphavantage.series import SeriesRequest
 from stockpipe.closing import ClosesOnExit
-from stockpipe.redact import RedactingFilter, redact
+from stockpipe.redact import RedactingFilter
 
 if TYPE_CHECKING:
     from stockpipe.settings import Settings
@@ -58,6 +75,7 @@ class AlphaVantageClient(ClosesOnExit):
         *,
         connect_timeout: float = 5,
         read_timeout: float = 30,
+        max_reply_mb: float = 50,
         max_retries: int = 4,
         backoff_base: float = 2.0,
         backoff_cap: float = 120.0,
@@ -68,7 +86,10 @@ class AlphaVantageClient(ClosesOnExit):
         # "demo" is public and would mask ordinary words; every other key is a secret.
         self._secrets = (api_key,) if api_key and api_key != "demo" else ()
         self.base_url = base_url
+        # read_timeout bounds the whole reply (first byte to last), not only the silence
+        # between two reads: see stockpipe.alphavantage.network.
         self.timeout = (connect_timeout, read_timeout)
+        self.max_reply_bytes = int(max_reply_mb * 1024 * 1024)
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -88,6 +109,7 @@ class AlphaVantageClient(ClosesOnExit):
             settings.alphavantage_base_url,
             connect_timeout=settings.api_connect_timeout_sec,
             read_timeout=settings.api_read_timeout_sec,
+            max_reply_mb=settings.api_max_reply_mb,
             max_retries=settings.api_max_retries,
             gate=gate,
         )
@@ -112,29 +134,50 @@ class AlphaVantageClient(ClosesOnExit):
 
     def _with_retries(self, request: SeriesRequest, attempt: Callable[[SeriesRequest], T]) -> T:
         retry = 0
+        reached_api = False  # did any attempt of this call reach the server?
         while True:
             self._gate.acquire()
             self.calls_made += 1
             try:
                 result = attempt(request)
             except AlphaVantageError as error:
-                self._gate.report(error.outcome)
+                unsent = isinstance(error, NetworkError) and not error.reached_api
+                if isinstance(error, NetworkError) and unsent:
+                    self._gate.release()
+                    self.calls_made -= 1
+                else:
+                    reached_api = True
+                    self._gate.report(error.outcome)
                 delay = self._retry_delay(error, retry)
                 if delay is None:
+                    if isinstance(error, NetworkError) and unsent and not reached_api:
+                        raise self._unreachable(error) from error
                     raise
                 retry += 1
+                # The gate may hold the next attempt longer than the backoff (the spacing
+                # between calls, a rate-limit slow-down): say the wait that really comes.
+                wait = max(delay, self._gate.next_call_in())
                 log.warning(
-                    "%s: %s; retry %d/%d in %.2fs",
+                    "%s: %s; retry %d/%d in %.1fs",
                     request.describe(),
                     error.message,
                     retry,
                     self.max_retries,
-                    delay,
+                    wait,
                 )
                 self._sleep(delay)
                 continue
             self._gate.report(Outcome.DATA)
             return result
+
+    def _unreachable(self, error: NetworkError) -> ApiUnreachable:
+        host = urlsplit(self.base_url).hostname or self.base_url
+        attempts = self.max_retries + 1
+        return ApiUnreachable(
+            f"Alpha Vantage is unreachable at {host}: {error.cause} ({attempts} attempt"
+            f"{'s' if attempts != 1 else ''}, no call spent); check the network or"
+            " ALPHAVANTAGE_BASE_URL"
+        )
 
     def _retry_delay(self, error: AlphaVantageError, retry: int) -> float | None:
         if not error.retryable or retry >= self.max_retries:
@@ -150,18 +193,41 @@ class AlphaVantageClient(ClosesOnExit):
         params = request.query_params()
         params["apikey"] = self._api_key
         log.debug("GET %s", self.safe_url(request))
+        deadline = time.monotonic() + self.timeout[0] + self.timeout[1]
         try:
-            response = self._session.get(self.base_url, params=params, timeout=self.timeout)
-            body = response.content
-        except requests.Timeout:
+            with self._session.get(
+                self.base_url, params=params, timeout=self.timeout, stream=True
+            ) as response:
+                body = read_body(response, deadline, self.max_reply_bytes)
+        except DeadlineExceeded as exc:
+            raise NetworkError(
+                f"no complete reply for {request.describe()} within"
+                f" {self.timeout[0] + self.timeout[1]:g}s ({exc.received:,} bytes received;"
+                " API_CONNECT_TIMEOUT_SEC + API_READ_TIMEOUT_SEC bound the whole reply)"
+            ) from None
+        except TooLarge as exc:
+            size = "declares" if exc.declared else "exceeds"
+            raise MalformedResponse(
+                f"the reply for {request.describe()} {size} {exc.size:,} bytes, more than"
+                f" API_MAX_REPLY_MB allows ({self.max_reply_bytes / 1024 / 1024:g} MB); refused"
+            ) from None
+        except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
+            if never_sent(exc):
+                cause = f"no connection within {self.timeout[0]:g}s (connect timeout)"
+                raise NetworkError(
+                    f"{cause} for {request.describe()}", reached_api=False, cause=cause
+                ) from None
             raise NetworkError(
                 f"no answer for {request.describe()} within {self.timeout[1]:g}s (timeout)"
             ) from None
-        except requests.RequestException as exc:
-            # The exception text embeds the full URL, key included: keep only a redacted gist.
-            detail = redact(str(exc), self._secrets)[:200]
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            # The exception text embeds the full URL, key included: keep only the redacted
+            # gist of the innermost cause.
+            cause = describe_failure(exc, self._secrets)
             raise NetworkError(
-                f"network error for {request.describe()}: {type(exc).__name__}: {detail}"
+                f"network error for {request.describe()}: {cause}",
+                reached_api=not never_sent(exc),
+                cause=cause,
             ) from None
         classified = classify_response(
             request, response.status_code, response.headers, body, self._secrets

@@ -95,10 +95,33 @@ class ServerError(AlphaVantageError):
 
 
 class NetworkError(AlphaVantageError):
-    """Timeout, refused or reset connection, or a response cut off mid-transfer."""
+    """Timeout, refused or reset connection, or a response cut off mid-transfer.
+
+    `reached_api` is False when the request provably never left this machine (name
+    resolution, connect refused or timed out, TLS handshake): the API cannot have counted it."""
 
     outcome = Outcome.NETWORK_ERROR
     retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reached_api: bool = True,
+        cause: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.reached_api = reached_api
+        self.cause = cause or message  # the gist of what failed, without the request's name
+
+
+class ApiUnreachable(NetworkError):
+    """Every attempt of a call failed before reaching the API: the network or the configured
+    endpoint is down. No call was spent; further symbols would fail the same way."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reached_api=False)
 
 
 class MalformedResponse(AlphaVantageError):

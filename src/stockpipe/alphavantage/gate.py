@@ -16,7 +16,15 @@ class CallGate(Protocol):
         """Called before every HTTP attempt (retries too); may block, may raise BudgetExhausted."""
 
     def report(self, outcome: Outcome) -> None:
-        """Called after every attempt with its classified outcome."""
+        """Called after every attempt that reached the API, with its classified outcome."""
+
+    def release(self) -> None:
+        """Called instead of report() after an attempt that provably never reached the API
+        (name resolution, connect, TLS handshake): it must not count against any budget."""
+
+    def next_call_in(self) -> float:
+        """Seconds until acquire() would let the next call through (spacing, slow-down); used
+        to log the real wait before a retry."""
 
 
 class OpenGate:
@@ -27,3 +35,9 @@ class OpenGate:
 
     def report(self, outcome: Outcome) -> None:
         return None
+
+    def release(self) -> None:
+        return None
+
+    def next_call_in(self) -> float:
+        return 0.0

@@ -37,6 +37,7 @@ class IngestContext(ClosesOnExit):
             settings.alphavantage_base_url,
             connect_timeout=settings.api_connect_timeout_sec,
             read_timeout=settings.api_read_timeout_sec,
+            max_reply_mb=settings.api_max_reply_mb,
             max_retries=settings.api_max_retries,
             gate=self.gate,
             sleep=self.clock.sleep,

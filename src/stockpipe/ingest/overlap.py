@@ -2,10 +2,17 @@
 
 One background thread and a bounded queue, so at most `depth` produced items wait at any
 time: memory stays per-item however long the list is.
+
+No wait here is unbounded: with `item_timeout`, an item the producer has not delivered within
+that time is given up (`on_timeout` stands in for its value), the stuck thread is abandoned
+(a daemon: it cannot hold the process) and a fresh one carries on with the next items. The
+producer's own timeouts should fire long before: this is the backstop that guarantees a run
+ends whatever a library below does.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable, Generator, Sequence
@@ -14,6 +21,8 @@ from typing import Generic, TypeVar
 
 A = TypeVar("A")
 B = TypeVar("B")
+
+logger = logging.getLogger(__name__)
 
 _POLL_SEC = 0.2  # how often a blocked producer checks whether the consumer went away
 
@@ -32,48 +41,84 @@ class _Box(Generic[B]):
     value: B
 
 
+class _Producer(Generic[A, B]):
+    """One background thread producing `items` into its own channel until told to stop."""
+
+    def __init__(
+        self, items: Sequence[A], produce: Callable[[A], B], depth: int, name: str
+    ) -> None:
+        self.channel: queue.Queue[_Box[B] | _Raised | _End] = queue.Queue(maxsize=depth)
+        self.stop = threading.Event()
+        self._items, self._produce = items, produce
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def _put(self, entry: _Box[B] | _Raised | _End) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.channel.put(entry, timeout=_POLL_SEC)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            for item in self._items:
+                if self.stop.is_set() or not self._put(_Box(self._produce(item))):
+                    return
+        except BaseException as error:
+            self._put(_Raised(error))
+            return
+        self._put(_End())
+
+
 def overlapped(
     items: Sequence[A],
     produce: Callable[[A], B],
     *,
     depth: int = 1,
     name: str = "stockpipe-producer",
+    item_timeout: float | None = None,
+    on_timeout: Callable[[A, float], B] | None = None,
 ) -> Generator[B, None, None]:
     """Yield produce(item) for each item, in order, computed in a background thread that runs
     ahead by at most `depth` items. An exception in `produce` is re-raised here, at its turn.
-    Closing the iterator early stops the producer after its current item."""
-    channel: queue.Queue[_Box[B] | _Raised | _End] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+    Closing the iterator early stops the producer after its current item.
 
-    def put(entry: _Box[B] | _Raised | _End) -> bool:
-        while not stop.is_set():
-            try:
-                channel.put(entry, timeout=_POLL_SEC)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
-        try:
-            for item in items:
-                if stop.is_set() or not put(_Box(produce(item))):
-                    return
-        except BaseException as error:
-            put(_Raised(error))
-            return
-        put(_End())
-
-    thread = threading.Thread(target=run, name=name, daemon=True)
-    thread.start()
+    With `item_timeout` (seconds) and `on_timeout`, an item not delivered within that time
+    after the consumer asked for it yields on_timeout(item, item_timeout) instead, and the
+    remaining items go to a new producer thread."""
+    if (item_timeout is None) != (on_timeout is None):
+        raise ValueError("item_timeout and on_timeout go together")
+    start = 0
+    producer = _Producer(items, produce, depth, name)
     try:
         while True:
-            entry = channel.get()
-            if isinstance(entry, _End):
+            for index in range(start, len(items) + 1):
+                try:
+                    entry = producer.channel.get(timeout=item_timeout)
+                except queue.Empty:
+                    if index >= len(items):
+                        return  # every item is delivered; only the end marker is late
+                    assert on_timeout is not None and item_timeout is not None
+                    logger.error(
+                        "%s: no result within %.0fs; giving it up and going on with the rest",
+                        items[index],
+                        item_timeout,
+                    )
+                    producer.stop.set()  # the stuck thread drops whatever it produces later
+                    yield on_timeout(items[index], item_timeout)
+                    start = index + 1
+                    producer = _Producer(items[start:], produce, depth, name)
+                    break
+                if isinstance(entry, _End):
+                    return
+                if isinstance(entry, _Raised):
+                    raise entry.error
+                yield entry.value
+            else:
                 return
-            if isinstance(entry, _Raised):
-                raise entry.error
-            yield entry.value
     finally:
-        stop.set()
-        thread.join()
+        producer.stop.set()
+        producer.thread.join(timeout=item_timeout)

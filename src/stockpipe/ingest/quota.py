@@ -27,7 +27,7 @@ import psycopg
 from stockpipe.alphavantage.errors import BudgetExhausted, Outcome
 from stockpipe.clock import Clock, SystemClock
 from stockpipe.settings import Settings
-from stockpipe.store import Database
+from stockpipe.store import Database, DatabaseError
 
 logger = logging.getLogger(__name__)
 
@@ -50,16 +50,11 @@ LEDGER_RETENTION = timedelta(days=7)
 # last call (the polite delay, or a rate-limit slow-down while in force) and the per-minute
 # window (the oldest call still in it, when it is full). Returns the verdict and the new
 # ledger id, NULL when nothing was reserved; `earliest` is when a call may be made.
-_RESERVE = """
-WITH state AS (
+_STATE = """state AS (
     SELECT slow_spacing_sec, slow_until, day_exhausted_on
     FROM api_key_state WHERE key_fingerprint = %(fp)s
-), verdict AS (
-    SELECT
-        COALESCE((SELECT day_exhausted_on FROM state) = %(day)s, FALSE) AS exhausted,
-        (SELECT count(*) FROM api_call_ledger
-         WHERE key_fingerprint = %(fp)s AND called_at >= %(day_start)s) AS spent,
-        GREATEST(
+)"""
+_EARLIEST = """GREATEST(
             %(now)s,
             (SELECT max(called_at) FROM api_call_ledger WHERE key_fingerprint = %(fp)s)
             + make_interval(secs => GREATEST(%(polite)s, (SELECT slow_spacing_sec FROM state
@@ -67,7 +62,14 @@ WITH state AS (
             (SELECT called_at FROM api_call_ledger
              WHERE key_fingerprint = %(fp)s AND called_at > %(window)s
              ORDER BY called_at DESC OFFSET %(offset)s LIMIT 1) + interval '1 minute'
-        ) AS earliest
+        )"""
+_RESERVE = f"""
+WITH {_STATE}, verdict AS (
+    SELECT
+        COALESCE((SELECT day_exhausted_on FROM state) = %(day)s, FALSE) AS exhausted,
+        (SELECT count(*) FROM api_call_ledger
+         WHERE key_fingerprint = %(fp)s AND called_at >= %(day_start)s) AS spent,
+        {_EARLIEST} AS earliest
 ), reserved AS (
     INSERT INTO api_call_ledger (key_fingerprint, called_at, symbol, function)
     SELECT %(fp)s, %(now)s, %(symbol)s, %(function)s FROM verdict
@@ -75,6 +77,8 @@ WITH state AS (
     RETURNING id
 )
 SELECT exhausted, spent, earliest, (SELECT id FROM reserved) FROM verdict"""
+# When the spacing and the per-minute window would let the next call through (read-only).
+_NEXT_CALL = f"WITH {_STATE} SELECT {_EARLIEST}"
 
 
 def key_fingerprint(api_key: str) -> str:
@@ -260,6 +264,34 @@ class PostgresCallGate:
         if tally is not None:
             tally.calls += 1
         return None
+
+    def release(self) -> None:
+        """The attempt just made never reached the API (DNS, refused, TLS): un-reserve it, so
+        it counts against neither the budget nor the spacing, nor the symbol's calls."""
+        pending = getattr(self._local, "pending", None)
+        self._local.pending = None
+        if pending is None:
+            return
+        tally: CallTally | None = getattr(self._local, "tally", None)
+        if tally is not None:
+            tally.calls -= 1
+        self._db.run(
+            lambda conn: conn.execute("DELETE FROM api_call_ledger WHERE id = %s", (pending,))
+        )
+
+    def next_call_in(self) -> float:
+        """Seconds until the spacing, a slow-down or the per-minute cap let the next call go."""
+        now = self._clock.now()
+        params = {
+            "fp": self.fingerprint, "now": now, "polite": self._polite_delay,
+            "window": now - timedelta(minutes=1), "offset": self._per_minute - 1,
+        }  # fmt: skip
+        try:
+            row = self._db.run(lambda conn: conn.execute(_NEXT_CALL, params).fetchone())
+        except DatabaseError as exc:  # only a log line depends on it
+            logger.debug("could not read the next call time: %s", exc)
+            return 0.0
+        return max(0.0, (row[0] - now).total_seconds()) if row else 0.0
 
     def report(self, outcome: Outcome) -> None:
         pending = getattr(self._local, "pending", None)

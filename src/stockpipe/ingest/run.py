@@ -20,7 +20,14 @@ from stockpipe.ingest.publication import remembered_unpublished
 from stockpipe.ingest.rejection import remembered_rejections
 from stockpipe.ingest.results import RunSummary, SymbolResult
 from stockpipe.ingest.state import order_symbols
-from stockpipe.ingest.steps import UNREAD, Halt, finish, prepare
+from stockpipe.ingest.steps import (
+    UNREAD,
+    Halt,
+    abandoned,
+    fetch_time_bound,
+    finish,
+    prepare,
+)
 from stockpipe.store import DatabaseError, latest_bar_ts_by_symbol
 
 __all__ = ["IngestContext", "ingest_symbol", "ingest_symbols"]
@@ -83,6 +90,8 @@ def ingest_symbols(
             unpublished=unpublished.get(symbol),
         ),
         name="stockpipe-fetch",
+        item_timeout=fetch_time_bound(ctx),
+        on_timeout=abandoned,
     )
     try:
         for prepared in fetched:

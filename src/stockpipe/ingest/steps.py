@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from stockpipe.alphavantage import (
     AlphaVantageError,
+    ApiUnreachable,
     BudgetExhausted,
     Function,
     InvalidApiKey,
@@ -25,6 +26,7 @@ from stockpipe.alphavantage import (
 from stockpipe.ingest.context import IngestContext
 from stockpipe.ingest.plan import FetchPlan, OutputSize, plan_fetch
 from stockpipe.ingest.publication import Unpublished, note_publication, wait_message, waiting_for
+from stockpipe.ingest.quota import SLOW_SPACING_CAP_SEC
 from stockpipe.ingest.rejection import (
     Rejection,
     is_symbol_rejection,
@@ -136,6 +138,11 @@ def prepare(
             # budget, so the rest of the run is deferred too.
             halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
             prepared.result = _result(symbol, SymbolStatus.DEFERRED, exc.message, plan=plan)
+        except ApiUnreachable as exc:
+            # No attempt reached Alpha Vantage, so none was spent: the next symbols would only
+            # fail the same way. They wait for the next run, first in line.
+            halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
+            prepared.result = _result(symbol, SymbolStatus.DEFERRED, exc.message, plan=plan)
         except InvalidApiKey as exc:
             halt.status, halt.reason = SymbolStatus.FAILED, f"not attempted: {exc.message}"
             prepared.result = _result(symbol, SymbolStatus.FAILED, exc.message, plan=plan)
@@ -159,6 +166,33 @@ def prepare(
             )
     prepared.calls = tally.calls
     return prepared
+
+
+def fetch_time_bound(ctx: IngestContext) -> float:
+    """Seconds after which one symbol's fetch is given up (stockpipe.ingest.overlap). Every
+    wait below has its own limit; this adds them all up, generously (each attempt may wait for
+    the spacing or a slow-down, the per-minute window, its backoff and its whole reply; the
+    fallback to compact doubles the attempts), so it only fires when something below hangs.
+    With the defaults: about an hour."""
+    settings = ctx.settings
+    attempts = 2 * (settings.api_max_retries + 1)
+    per_attempt = (
+        max(settings.api_polite_delay_sec, SLOW_SPACING_CAP_SEC)
+        + 60.0  # the per-minute window
+        + ctx.client.backoff_cap
+        + settings.api_connect_timeout_sec
+        + settings.api_read_timeout_sec
+    )
+    return attempts * per_attempt + settings.postgres_statement_timeout_sec + 60.0
+
+
+def abandoned(symbol: str, waited: float) -> Prepared:
+    """The stand-in for a fetch that outlived fetch_time_bound."""
+    message = (
+        f"the fetch did not finish within {waited:.0f}s and was abandoned (a network or"
+        " database wait that never ended); the next run tries again"
+    )
+    return Prepared(symbol, None, result=_result(symbol, SymbolStatus.FAILED, message))
 
 
 def _fetch_with_fallback(

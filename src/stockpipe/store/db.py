@@ -9,11 +9,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
 from stockpipe.closing import ClosesOnExit
 from stockpipe.store.embedded import EmbeddedServer
-from stockpipe.store.errors import DatabaseError, describe_conninfo, is_transient, wrap
+from stockpipe.store.errors import DatabaseError, describe_conninfo, gist, is_transient, wrap
 from stockpipe.store.migrate import migrate as apply_migrations
 
 if TYPE_CHECKING:
@@ -42,10 +43,18 @@ class Database(ClosesOnExit):
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, migrate: bool = True, min_size: int = 1, max_size: int = 4
+        cls,
+        settings: Settings,
+        *,
+        migrate: bool = True,
+        min_size: int = 1,
+        max_size: int = 4,
+        connect_retries: int = 5,
     ) -> Database:
         """Connect to the configured server, or start (or reuse) the embedded one."""
         conninfo = settings.postgres_conninfo()
+        if conninfo is not None and not settings.uses_embedded_database:
+            conninfo = _with_connect_timeout(conninfo, settings.postgres_connect_timeout_sec)
         if conninfo is None or settings.uses_embedded_database:
             server = embedded_server_for(settings).start()
             server.ensure_database(EMBEDDED_DBNAME)
@@ -54,7 +63,14 @@ class Database(ClosesOnExit):
                 "using the embedded PostgreSQL; look inside with: %s",
                 server.psql_command(EMBEDDED_DBNAME),
             )
-        return cls.from_conninfo(conninfo, migrate=migrate, min_size=min_size, max_size=max_size)
+        return cls.from_conninfo(
+            conninfo,
+            migrate=migrate,
+            min_size=min_size,
+            max_size=max_size,
+            connect_retries=connect_retries,
+            statement_timeout_sec=settings.postgres_statement_timeout_sec,
+        )
 
     @classmethod
     def from_conninfo(
@@ -65,8 +81,13 @@ class Database(ClosesOnExit):
         min_size: int = 1,
         max_size: int = 4,
         connect_retries: int = 5,
+        statement_timeout_sec: int = 0,
     ) -> Database:
-        """Check the server answers (permanent faults raise at once), migrate, open the pool."""
+        """Check the server answers (permanent faults raise at once), migrate, open the pool.
+
+        `statement_timeout_sec` (0: none) bounds every statement run through the pool, so a
+        lock never released or a server that stops answering mid-run fails that unit of work
+        instead of holding the run; migrations run without it (they may rewrite big tables)."""
 
         def first_contact() -> None:
             with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -85,6 +106,7 @@ class Database(ClosesOnExit):
             # A pooled connection may have died with a server restart: test it before use.
             check=ConnectionPool.check_connection,
             name="stockpipe",
+            configure=_statement_timeout(statement_timeout_sec),
         )
         pool.open(wait=False)
         return cls(conninfo, pool)
@@ -108,6 +130,31 @@ class Database(ClosesOnExit):
         self.pool.close()
 
 
+def _with_connect_timeout(conninfo: str, seconds: int) -> str:
+    """libpq waits for ever by default (psycopg: 130 s, again for every address): a server
+    that accepts TCP and never answers held start-up for minutes without a word. A
+    connect_timeout the user wrote into DATABASE_URL wins."""
+    try:
+        if "connect_timeout" in conninfo_to_dict(conninfo):
+            return conninfo
+        return make_conninfo(conninfo, connect_timeout=str(seconds))
+    except psycopg.ProgrammingError:
+        return conninfo  # unparseable: connecting says so, with the password masked
+
+
+def _statement_timeout(seconds: int) -> Callable[[psycopg.Connection[Any]], None] | None:
+    if seconds <= 0:
+        return None
+
+    def configure(conn: psycopg.Connection[Any]) -> None:
+        # SET (not SET LOCAL) outlives the transaction; the commit leaves the connection idle,
+        # as the pool requires.
+        conn.execute(f"SET statement_timeout = '{int(seconds)}s'")
+        conn.commit()
+
+    return configure
+
+
 def _with_retries(attempt: Callable[[], T], conninfo: str, doing: str, *, retries: int) -> T:
     failures = 0
     while True:
@@ -121,11 +168,13 @@ def _with_retries(attempt: Callable[[], T], conninfo: str, doing: str, *, retrie
                 raise wrap(exc, conninfo, doing) from None
             delay = min(_BACKOFF_MAX_SEC, _BACKOFF_FIRST_SEC * 2 ** (failures - 1))
             delay *= random.uniform(0.5, 1.0)  # jitter: concurrent retriers do not stampede
+            # Logged at once, with libpq's reason ("connection timeout expired", "Connection
+            # refused"): a silent wait of minutes is what made people kill the process.
             logger.warning(
-                "%s on %s hit a transient fault (%s); retry %d/%d in %.1fs",
+                "%s on %s failed (%s); retry %d/%d in %.1fs",
                 doing,
                 describe_conninfo(conninfo),
-                type(exc).__name__,
+                gist(exc, conninfo),
                 failures,
                 retries,
                 delay,

@@ -98,8 +98,20 @@ def scrub(message: str, conninfo: str) -> str:
     return message
 
 
+def gist(exc: BaseException, conninfo: str) -> str:
+    """The reason of a fault in one line, password masked: libpq's last line says why
+    ("connection timeout expired"), the lines before it which address it tried."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    reason = lines[-1] if lines else type(exc).__name__
+    if reason.startswith("connection failed: "):
+        reason = reason.removeprefix("connection failed: ")
+    return scrub(reason, conninfo)
+
+
 def wrap(exc: BaseException, conninfo: str, doing: str) -> DatabaseError:
     """A DatabaseError naming the server, database and user, with the password masked."""
     cls = TransientDatabaseError if is_transient(exc) else DatabaseError
     detail = scrub(str(exc).strip(), conninfo) or type(exc).__name__
+    if isinstance(exc, pg_errors.QueryCanceled) and "statement timeout" in detail:
+        detail += " (POSTGRES_STATEMENT_TIMEOUT_SEC bounds one statement)"
     return cls(f"{doing} on {describe_conninfo(conninfo)} failed: {detail}")

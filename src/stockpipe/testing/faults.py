@@ -34,6 +34,9 @@ class Fault(StrEnum):
     TIMEOUT = "timeout"  # answer only after `delay` seconds
     CONNECTION_RESET = "connection_reset"  # TCP RST, no response
     CONNECTION_DROP = "connection_drop"  # orderly close, no response
+    # Headers at once, then the body one byte every `delay` seconds: a proxy or server stuck
+    # mid-body, which never goes silent long enough for a read timeout to fire.
+    TRICKLE = "trickle"
     TRUNCATED_JSON = "truncated_json"
     HTML_PAGE = "html_page"
     EMPTY_BODY = "empty_body"
@@ -154,6 +157,10 @@ def fault_reply(
         return Reply(status, b'{"error": "try later"}', headers=headers)
     if fault in (Fault.CONNECTION_RESET, Fault.CONNECTION_DROP):
         return Reply(0, b"", action=fault.value)
+    if fault is Fault.TRICKLE:
+        known = function if function in _FUNCTIONS else Function.DAILY.value
+        answer = data(known, symbol, params, "")
+        return replace(answer, action=fault.value, delay=rule.delay)
     if fault is Fault.HTML_PAGE:
         return Reply(200, HTML_PAGE, "text/html")
     if fault is Fault.EMPTY_BODY:

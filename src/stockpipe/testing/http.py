@@ -62,6 +62,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Reply(404, b'{"error": "not found"}'))
             return
         reply = self.server.fake.answer(parts.query)
+        if reply.action == "trickle":
+            self._trickle(reply)
+            return
         if reply.delay and reply.wake is not None:
             reply.wake.wait(reply.delay)
         if reply.action == "connection_reset":
@@ -87,6 +90,25 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             # The client gave up (timeout test): nothing to answer to.
             self.close_connection = True
+
+    def _trickle(self, reply: Reply) -> None:
+        """Headers now, then one body byte every `reply.delay` seconds until the body is out or
+        the server is reset or stopped."""
+        self.close_connection = True
+        gap = reply.delay or 0.05
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.flush()
+            for offset in range(len(reply.body)):
+                if reply.wake is not None and reply.wake.wait(gap):
+                    return
+                self.wfile.write(reply.body[offset : offset + 1])
+                self.wfile.flush()
+        except OSError:
+            return  # the client gave up: what the trickle is there to provoke
 
     def log_message(self, format: str, *args: Any) -> None:
         # Request lines carry apikey=...; the fake logs nothing of them.
