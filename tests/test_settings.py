@@ -44,6 +44,9 @@ def test_symbols_are_split_upper_cased_and_deduplicated(monkeypatch: pytest.Monk
         ("API_OUTPUT_SIZE", "huge", "API_OUTPUT_SIZE"),
         ("POSTGRES_PORT", "70000", "POSTGRES_PORT"),
         ("ALPHAVANTAGE_BASE_URL", "ftp://x", "is not an http(s) URL"),
+        ("API_MAX_REPLY_MB", "0", "API_MAX_REPLY_MB"),
+        ("POSTGRES_CONNECT_TIMEOUT_SEC", "1", "POSTGRES_CONNECT_TIMEOUT_SEC"),
+        ("POSTGRES_STATEMENT_TIMEOUT_SEC", "-5", "POSTGRES_STATEMENT_TIMEOUT_SEC"),
     ],
     ids=str,
 )
@@ -75,3 +78,20 @@ def test_database_url_wins_over_the_postgres_group(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("POSTGRES_HOST", "ignored")
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:pw123@h:5/db")
     assert Settings.load().postgres_conninfo() == "postgresql://u:pw123@h:5/db"
+
+
+@pytest.mark.parametrize(
+    ("typed", "would_have_become"),
+    [
+        pytest.param("\u0131bm", "IBM", id="a dotless i would have loaded IBM"),
+        pytest.param("stra\u00dfe", "STRASSE", id="a sharp s would have become STRASSE"),
+    ],
+)
+def test_a_non_ascii_ticker_is_rejected_as_typed(
+    monkeypatch: pytest.MonkeyPatch, typed: str, would_have_become: str
+) -> None:
+    assert typed.upper() == would_have_become  # what was accepted before
+    monkeypatch.setenv("STOCK_SYMBOLS", f"MSFT,{typed}")
+    with pytest.raises(SettingsError) as info:
+        Settings.load()
+    assert f"STOCK_SYMBOLS: Value error, {typed!r} is not a ticker" in str(info.value)

@@ -56,3 +56,33 @@ def test_stopping_early_stops_the_producer_within_the_lookahead() -> None:
     # At most: the item consumed, one queued, one waiting to be queued.
     assert produced == list(range(len(produced)))
     assert len(produced) <= 3
+
+
+@pytest.mark.timeout(60)
+def test_an_item_that_never_finishes_is_given_up_and_the_rest_still_comes() -> None:
+    # A fetch blocked for ever (before the whole-reply deadline: a trickling reply) held the
+    # run: the consumer waited on the producer without a timeout.
+    unblock = threading.Event()
+
+    def produce(n: int) -> str:
+        if n == 2:
+            unblock.wait()
+        return f"done {n}"
+
+    try:
+        results = list(
+            overlapped(
+                [1, 2, 3],
+                produce,
+                item_timeout=0.5,
+                on_timeout=lambda n, waited: f"gave up {n} after {waited}s",
+            )
+        )
+    finally:
+        unblock.set()
+    assert results == ["done 1", "gave up 2 after 0.5s", "done 3"]
+
+
+def test_a_timeout_without_its_stand_in_is_refused() -> None:
+    with pytest.raises(ValueError, match="item_timeout and on_timeout go together"):
+        list(overlapped([1], lambda n: n, item_timeout=1.0))

@@ -21,14 +21,11 @@ class SilentServer:
         self.host = host
         self._listener = socket.create_server((host, 0))
         self._listener.settimeout(0.05)
+        self.port: int = self._listener.getsockname()[1]
         self._held: list[socket.socket] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept, name="silent-server", daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._listener.getsockname()[1])
 
     @property
     def accepted(self) -> int:
