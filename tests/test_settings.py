@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from stockpipe.settings import Settings, SettingsError
-from tests.fixtures.environment import isolate_from_environment
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate_from_environment(monkeypatch, tmp_path)
 
 
 def test_defaults_match_the_documented_contract() -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from stockpipe.testing import FakeAlphaVantage
-from tests.fixtures.environment import isolate_from_environment
 
 HISTORY = 150  # bars the fake serves per symbol
 SECRET_KEY = "sk-cli-test-secret-7731"
@@ -16,8 +15,7 @@ SECRET_KEY = "sk-cli-test-secret-7731"
 def point_stockpipe_at(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, conninfo: str, fake: FakeAlphaVantage
 ) -> None:
-    """Only these variables count: the real environment and any .env file are kept out."""
-    isolate_from_environment(monkeypatch, tmp_path)
+    """Only these variables count (the suite's autouse isolation keeps the rest out)."""
     for name, value in {
         "DATABASE_URL": conninfo,
         "ALPHAVANTAGE_BASE_URL": fake.url,

@@ -14,7 +14,6 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from stockpipe.cli import main
 from stockpipe.store.migrate import available_migrations
-from tests.fixtures.environment import isolate_from_environment
 
 # The console script of this environment: `db psql` replaces its process with psql.
 STOCKPIPE = str(Path(sys.executable).parent / "stockpipe")
@@ -24,8 +23,7 @@ STOCKPIPE = str(Path(sys.executable).parent / "stockpipe")
 def db_env(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, empty_database: str
 ) -> Iterator[dict[str, str]]:
-    """Only DATABASE_URL names the database; the real environment and any .env stay out."""
-    isolate_from_environment(monkeypatch, tmp_path)
+    """Only DATABASE_URL names the database (the suite's isolation keeps the rest out)."""
     monkeypatch.setenv("DATABASE_URL", empty_database)
     monkeypatch.setenv("STOCKPIPE_DATA_DIR", str(tmp_path / "data"))
     yield dict(os.environ)

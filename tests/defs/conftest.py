@@ -15,20 +15,11 @@ from stockpipe.testing import FakeAlphaVantage
 
 PLACEHOLDER_KEY = "placeholder-api-key-7c1e"
 PLACEHOLDER_PASSWORD = "placeholder-pw-93ab"
-_STOCKPIPE_VARIABLES = (
-    "API_KEY", "STOCK_SYMBOLS", "DAG_SCHEDULE_CRON", "DATABASE_URL", "ALPHAVANTAGE_BASE_URL",
-    "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB",
-    "API_POLITE_DELAY_SEC", "API_DAILY_BUDGET", "API_CALLS_PER_MINUTE", "API_OUTPUT_SIZE",
-    "API_DATATYPE", "API_MAX_RETRIES", "STOCKPIPE_DATA_DIR",
-)  # fmt: skip
 
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """No stockpipe variable from the outer environment (nor a .env file) leaks in."""
-    for name in _STOCKPIPE_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)  # Settings also reads ./.env
+    """The suite's isolation (tests/fixtures/environment.py) plus a data dir of this test's."""
     monkeypatch.setenv("STOCKPIPE_DATA_DIR", str(tmp_path / "data"))
     return monkeypatch
 
