@@ -1,8 +1,9 @@
 # One image for every Dagster role of stockpipe: code server, daemon and webserver differ only
 # in their command (see docker-compose.yml). The default command serves the UI.
 #
-# No "# syntax=" line and no registry-only features: the image must also build where
-# python:3.12-slim is a local stand-in (docs/operations.md, "Docker without a registry").
+# No "# syntax=" line and no registry-only features (no --pull, no versioned site-packages
+# paths): the image must also build where python:3.12-slim is a local stand-in built from
+# Debian packages, as on machines without access to a registry.
 
 # --- stage 1: the runtime dependency names, read from pyproject.toml ------------------------
 # requirements.lock also pins the dev tools (pytest, ruff, mypy, playwright); the image only
@@ -42,8 +43,8 @@ RUN pip install --no-deps /tmp/build && rm -rf /tmp/build
 
 # The instance config is shared by every role; the compose workspace names the code server
 # by its service name.
-COPY dagster.yaml "$DAGSTER_HOME/dagster.yaml"
-COPY docker/workspace.yaml "$DAGSTER_HOME/workspace.yaml"
+COPY deploy/dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+COPY deploy/compose-workspace.yaml "$DAGSTER_HOME/workspace.yaml"
 
 USER stockpipe
 WORKDIR /opt/stockpipe

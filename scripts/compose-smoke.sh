@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The docker compose stack end to end (needs a Docker engine; `make compose-smoke`):
-#   build + up with the fake Alpha Vantage (profile `smoke`), wait for every healthcheck,
+#   build + up with the fake Alpha Vantage (profile `fake`), wait for every healthcheck,
 #   launch stock_job through the webserver's GraphQL API and wait for SUCCESS, count the rows
 #   with psql inside the postgres container, take the stack down WITHOUT -v and up again,
 #   check that rows and run history survived, then `docker compose down -v`.
@@ -14,7 +14,7 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 export STOCKPIPE_BIND=127.0.0.1
 export STOCKPIPE_UI_PORT=${STOCKPIPE_UI_PORT:-$(free_port)}
 export STOCKPIPE_DB_PORT=${STOCKPIPE_DB_PORT:-$(free_port)}
-compose=(docker compose --env-file docker/smoke.env --profile smoke)
+compose=(docker compose --env-file docker/smoke.env --profile fake)
 UI=http://127.0.0.1:$STOCKPIPE_UI_PORT
 EXPECTED_ROWS=$'IBM|40\nMSFT|40'   # docker/smoke.env symbols x the fake's --history-length
 WAIT=${SMOKE_WAIT_SEC:-420}

@@ -46,7 +46,7 @@ def run_dagster_job(
     an instance whose run and event storage is the same PostgreSQL database, as deployed."""
     home = bench.workdir / f"dagster-{prefix}"
     home.mkdir(exist_ok=True)
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
     names = [f"{prefix}{index:04d}" for index in range(count)]
     tags = {
         "dagster/asset_partition_range_start": names[0],

@@ -1,6 +1,6 @@
-"""The deployed topology as processes, from the repository's own dagster.yaml and
-workspace.yaml: a PostgreSQL server with password auth on a TCP port, the fake Alpha Vantage
-server, `dagster code-server start` (after `stockpipe db migrate`, as in docker-compose.yml),
+"""The deployed topology as processes, from the repository's own deploy/dagster.yaml and
+deploy/workspace.yaml: a PostgreSQL server with password auth on a TCP port, the fake Alpha
+Vantage server, `dagster code-server start` (after `stockpipe db migrate`, as in docker-compose.yml),
 `dagster-daemon run` and `dagster-webserver`. Started once for the e2e tier, always torn down.
 """
 
@@ -48,7 +48,7 @@ class Stack:
 
 def _workspace_for(port: int) -> dict[str, object]:
     """The repo's workspace.yaml with this run's code server port."""
-    workspace = yaml.safe_load((REPO_ROOT / "workspace.yaml").read_text())
+    workspace = yaml.safe_load((REPO_ROOT / "deploy" / "workspace.yaml").read_text())
     for entry in workspace["load_from"]:
         entry["grpc_server"]["port"] = port
     return workspace
@@ -75,7 +75,7 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
         home = root / "dagster_home"
         home.mkdir()
-        shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+        shutil.copy(REPO_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
         grpc_port, ui_port = free_port(), free_port()
         workspace = home / "workspace.yaml"
         workspace.write_text(yaml.safe_dump(_workspace_for(grpc_port)))

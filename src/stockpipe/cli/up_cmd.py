@@ -118,10 +118,10 @@ def _prepare_dagster_home(settings: Settings, code_server_port: int) -> Path:
     workspace naming our code server."""
     home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster_home")
     home.mkdir(parents=True, exist_ok=True)
-    template = _find_project_file("dagster.yaml")
+    template = _find_project_file("deploy/dagster.yaml")
     shutil.copyfile(template, home / "dagster.yaml")
     (home / "workspace.yaml").write_text(
-        "# Written by `stockpipe up`; see workspace.yaml in the project.\n"
+        "# Written by `stockpipe up`; see deploy/workspace.yaml in the project.\n"
         "load_from:\n"
         "  - grpc_server:\n"
         "      host: 127.0.0.1\n"
