@@ -120,3 +120,35 @@ def test_dagster_validates_the_definitions_module(placeholder_env: pytest.Monkey
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "Validation successful" in completed.stdout + completed.stderr
     assert PLACEHOLDER_KEY not in completed.stdout + completed.stderr
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["-m", "stockpipe.definitions"], id="with -m, as a Dagster user types it"),
+        pytest.param([], id="without -m, from [tool.dagster] in pyproject.toml"),
+    ],
+)
+def test_dagster_commands_work_in_the_repository_root(
+    clean_env: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    # A dagster.yaml in the root (needing POSTGRES_*) and a workspace.yaml (a code server on
+    # :4000) made these fail there; the deployment's files now live in deploy/.
+    clean_env.delenv("DAGSTER_HOME", raising=False)
+    dagster = Path(sys.executable).parent / "dagster"
+    completed = subprocess.run(
+        [str(dagster), "definitions", "validate", *argv],
+        cwd=REPO_ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "All code locations passed validation" in completed.stdout + completed.stderr
+    assert not (REPO_ROOT / "dagster.yaml").exists()
+    assert not (REPO_ROOT / "workspace.yaml").exists()
