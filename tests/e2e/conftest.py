@@ -1,7 +1,8 @@
 """The deployed topology as processes, from the repository's own deploy/dagster.yaml and
 deploy/workspace.yaml: a PostgreSQL server with password auth on a TCP port, the fake Alpha
-Vantage server, `dagster code-server start` (after `stockpipe db migrate`, as in docker-compose.yml),
-`dagster-daemon run` and `dagster-webserver`. Started once for the e2e tier, always torn down.
+Vantage server, `dagster code-server start` (after `stockpipe db migrate`, as in
+docker-compose.yml), `dagster-daemon run` and `dagster-webserver`. Started once for the e2e
+tier, always torn down.
 """
 
 from __future__ import annotations
