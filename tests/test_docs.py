@@ -48,11 +48,7 @@ def _commands(group: click.Group, prefix: str = "stockpipe") -> list[tuple[str, 
 
 def _readme_row(path: str) -> str:
     """The README command table's row of `path` (its first cell starts with the command)."""
-    rows = [
-        line
-        for line in README.splitlines()
-        if re.match(rf"^\| `{re.escape(path)}[ `]", line)
-    ]
+    rows = [line for line in README.splitlines() if re.match(rf"^\| `{re.escape(path)}[ `]", line)]
     assert len(rows) == 1, f"one row for `{path}` in the README's command table, found {rows}"
     return rows[0]
 

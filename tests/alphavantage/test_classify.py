@@ -166,3 +166,14 @@ def test_a_json_array_body_is_malformed() -> None:
 )
 def test_retry_after_is_parsed(header: str | None, seconds: float | None) -> None:
     assert parse_retry_after(header) == seconds
+
+
+def test_a_long_notice_is_cut_at_a_word_boundary(fake_av: FakeAlphaVantage) -> None:
+    notice = "Thank you for using Alpha Vantage! " + "Please read this notice carefully. " * 12
+    fake_av.set_body("IBM", f'{{"Error Message": "{notice.strip()}"}}')
+    with client_for(fake_av) as client, pytest.raises(AlphaVantageError) as caught:
+        client.fetch(SeriesRequest("IBM"))
+    message = str(caught.value)
+    kept = message[message.index("Thank you") :].split("…", maxsplit=1)[0]
+    assert "…" in message
+    assert notice.startswith(kept + " "), "the cut falls between two words"

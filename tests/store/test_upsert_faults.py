@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -82,6 +83,7 @@ def _backend_of_open_transaction(pg_server: str) -> int:
     return int(row[0])
 
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 _KILLED_LOADER = """
 import sys
 from stockpipe.store import Database
@@ -106,6 +108,7 @@ def test_a_loader_killed_mid_transaction_leaves_nothing_partial(
     before = table(db)
     child = subprocess.Popen(
         [sys.executable, "-c", _KILLED_LOADER, pg_conninfo],
+        cwd=REPO_ROOT,  # the child imports tests.store.bars; a test's own cwd is its tmp_path
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

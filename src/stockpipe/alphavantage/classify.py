@@ -29,6 +29,7 @@ from stockpipe.alphavantage.errors import (
     RateLimitScope,
     ServerError,
 )
+from stockpipe.alphavantage.network import shorten
 from stockpipe.alphavantage.series import SeriesRequest
 from stockpipe.redact import redact
 
@@ -55,7 +56,8 @@ class Classified:
 
 
 def _notice_text(value: object, secrets: Iterable[str]) -> str:
-    return redact(str(value), secrets)[:300]
+    # A long notice is cut at a word boundary: a half word reads like a different message.
+    return shorten(redact(str(value), secrets), 300)
 
 
 def parse_retry_after(value: str | None) -> float | None:
