@@ -142,7 +142,7 @@ class AlphaVantageClient(ClosesOnExit):
                 result = attempt(request)
             except AlphaVantageError as error:
                 unsent = isinstance(error, NetworkError) and not error.reached_api
-                if isinstance(error, NetworkError) and unsent:
+                if unsent:  # it never left this machine: it must not count anywhere
                     self._gate.release()
                     self.calls_made -= 1
                 else:
@@ -151,7 +151,7 @@ class AlphaVantageClient(ClosesOnExit):
                 delay = self._retry_delay(error, retry)
                 if delay is None:
                     if isinstance(error, NetworkError) and unsent and not reached_api:
-                        raise self._unreachable(error) from error
+                        raise self._unreachable(error, retry + 1) from error
                     raise
                 retry += 1
                 # The gate may hold the next attempt longer than the backoff (the spacing
@@ -170,9 +170,8 @@ class AlphaVantageClient(ClosesOnExit):
             self._gate.report(Outcome.DATA)
             return result
 
-    def _unreachable(self, error: NetworkError) -> ApiUnreachable:
+    def _unreachable(self, error: NetworkError, attempts: int) -> ApiUnreachable:
         host = urlsplit(self.base_url).hostname or self.base_url
-        attempts = self.max_retries + 1
         return ApiUnreachable(
             f"Alpha Vantage is unreachable at {host}: {error.cause} ({attempts} attempt"
             f"{'s' if attempts != 1 else ''}, no call spent); check the network or"
