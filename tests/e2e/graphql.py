@@ -53,6 +53,16 @@ DAEMONS = """
 { instance { daemonHealth { allDaemonStatuses { daemonType healthy required } } } }
 """
 
+JOB_RUNS = """
+query JobRuns($job: String!) {
+  runsOrError(filter: {pipelineName: $job}) {
+    __typename
+    ... on Runs { results { runId status tags { key value } } }
+    ... on PythonError { message }
+  }
+}
+"""
+
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 
 
@@ -109,6 +119,16 @@ class DagsterGraphQL:
         if result["__typename"] != "Run":
             raise AssertionError(f"runOrError answered {result}")
         return str(result["status"])
+
+    def runs(self, job: str) -> list[dict[str, Any]]:
+        """Every run of `job`, newest first: runId, status and tags (as a dict)."""
+        result = self.query(JOB_RUNS, {"job": job})["runsOrError"]
+        if result["__typename"] != "Runs":
+            raise AssertionError(f"runsOrError answered {result}")
+        return [
+            {**run, "tags": {tag["key"]: tag["value"] for tag in run["tags"]}}
+            for run in result["results"]
+        ]
 
     def schedules(self, repository: Repository) -> dict[str, dict[str, Any]]:
         selector = {
