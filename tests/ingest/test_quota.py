@@ -149,3 +149,35 @@ def test_two_processes_sharing_a_key_never_exceed_the_budget_together(
         thread.join(timeout=60)
     assert sum(granted) == 7
     assert len(ledger(db)) == 7
+
+
+def test_a_released_call_leaves_no_trace_in_budget_spacing_or_tally(db: Database) -> None:
+    clock = FakeClock()
+    gate = PostgresCallGate(db, make_settings(API_POLITE_DELAY_SEC=12), clock=clock)
+    with gate.attribute("IBM", "TIME_SERIES_DAILY") as tally:
+        gate.acquire()
+        gate.release()  # the request never left the machine
+        gate.acquire()  # no spacing to wait for: the released call never happened
+    assert clock.sleeps == []
+    assert tally.calls == 1
+    assert calls_today(db, KEY, now=clock.now()) == 1
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        pytest.param(Outcome.DATA, 12.0, id="after a call the polite delay is the wait"),
+        pytest.param(Outcome.RATE_LIMITED, 24.0, id="after a rate limit the slow-down is"),
+    ],
+)
+def test_the_gate_says_when_the_next_call_may_go(
+    db: Database, after: Outcome, expected: float
+) -> None:
+    clock = FakeClock()
+    gate = PostgresCallGate(db, make_settings(API_POLITE_DELAY_SEC=12), clock=clock)
+    assert gate.next_call_in() == 0.0
+    gate.acquire()
+    gate.report(after)
+    assert gate.next_call_in() == expected
+    clock.advance(seconds=5)
+    assert gate.next_call_in() == expected - 5
