@@ -48,6 +48,10 @@ def test_a_refused_api_spends_no_call_and_defers_the_whole_run(
         ("AAPL", SymbolStatus.DEFERRED, 0),
     ]
     assert all(r.message == f"not attempted: {first.message}" for r in rest)
+    # The run's one line (Dagster's failure description, the CLI's last line) says why.
+    assert summary.message == (
+        f"3 symbols: 3 deferred; 0 API calls. deferred: IBM, MSFT, AAPL. {first.message}"
+    )
 
 
 def test_the_ledger_counts_exactly_the_calls_the_api_received(

@@ -25,6 +25,7 @@ import urllib3.exceptions
 
 from stockpipe.alphavantage.classify import Classified, classify_response
 from stockpipe.alphavantage.errors import (
+    UNREACHABLE,
     AlphaVantageError,
     ApiUnreachable,
     MalformedResponse,
@@ -173,7 +174,7 @@ class AlphaVantageClient(ClosesOnExit):
     def _unreachable(self, error: NetworkError, attempts: int) -> ApiUnreachable:
         host = urlsplit(self.base_url).hostname or self.base_url
         return ApiUnreachable(
-            f"Alpha Vantage is unreachable at {host}: {error.cause} ({attempts} attempt"
+            f"{UNREACHABLE} at {host}: {error.cause} ({attempts} attempt"
             f"{'s' if attempts != 1 else ''}, no call spent); check the network or"
             " ALPHAVANTAGE_BASE_URL"
         )

@@ -116,6 +116,9 @@ class NetworkError(AlphaVantageError):
         self.cause = cause or message  # the gist of what failed, without the request's name
 
 
+UNREACHABLE = "Alpha Vantage is unreachable"  # how every ApiUnreachable message begins
+
+
 class ApiUnreachable(NetworkError):
     """Every attempt of a call failed before reaching the API: the network or the configured
     endpoint is down. No call was spent; further symbols would fail the same way."""

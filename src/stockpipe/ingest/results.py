@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from stockpipe.alphavantage.errors import UNREACHABLE
+
 
 class SymbolStatus(StrEnum):
     LOADED = "loaded"  # a call was made and its bars were upserted
@@ -122,4 +124,9 @@ class RunSummary:
             parts.append("failed: " + "; ".join(f"{r.symbol} ({r.message})" for r in self.failed))
         if self.deferred:
             parts.append("deferred: " + ", ".join(r.symbol for r in self.deferred))
+        # The one deferral whose cause the reader must act on (a run failed by it would
+        # otherwise name the symbols and not why): the network or ALPHAVANTAGE_BASE_URL.
+        unreachable = next((r for r in self.deferred if r.message.startswith(UNREACHABLE)), None)
+        if unreachable is not None:
+            parts.append(unreachable.message)
         return ". ".join(parts)
