@@ -1,8 +1,14 @@
-"""Write a batch of daily bars into `stock_data`: all or nothing, idempotent, close to COPY speed.
+"""Write a batch of bars into a bars table: all or nothing, idempotent, close to COPY speed.
+
+Every bars table (`stock_data`, `stock_data_weekly`, `_monthly`, `_intraday`) is described by
+one `BarsTable` spec (stockpipe.series): its name, the key rows merge on, the columns it adds.
+The statements below are built from that spec once per table; `stock_data`'s are exactly the
+ones it always had.
 
 Three paths inside one transaction:
 - rows newer than everything stored for their symbol (the daily top-up, a first backfill) are
-  COPYed straight into `stock_data`: nothing to compare them with;
+  COPYed straight into the table: nothing to compare them with (a per-period table compares
+  periods, so the open period's moving bar never takes this path while its row exists);
 - of the others, those whose stored `fingerprint` (a column generated from the stored values,
   migration 0005, see fingerprint.py) equals the one computed here are unchanged: counted,
   never sent (an unchanged re-load costs one indexed read per symbol, no COPY);
@@ -16,41 +22,24 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
 
 from stockpipe.bars import Bar
+from stockpipe.series import DAILY_TABLE, BarsTable
+from stockpipe.store.bars_sql import BASE_COPY_COLUMNS, table_sql
 from stockpipe.store.db import Database
 from stockpipe.store.fingerprint import bar_fingerprint
 
 DAILY = "1d"
-# Lock namespace for pg_advisory_xact_lock(int, int); the migration lock uses the bigint form.
-_SYMBOL_LOCK_CLASS = 0x53504C44
-_COLUMNS = (
-    "symbol, ts, open, high, low, close, volume, raw,"
-    " adjusted_close, dividend_amount, split_coefficient"
-)
-_VALUE_COLUMNS = (
-    "open",
-    "high",
-    "low",
-    "close",
-    "volume",
-    "raw",
-    "adjusted_close",
-    "dividend_amount",
-    "split_coefficient",
-)
-# _copy prints rows itself in this column order (the values before `raw` never need escaping).
-_COPY_TEXT_COLUMNS = (
-    "symbol, ts, raw, open, high, low, close, volume,"
-    " adjusted_close, dividend_amount, split_coefficient"
-)
+# What a table adds per bar, in the order of its extra_columns (see upsert_bars' `extras`).
+Extras = Callable[[Bar], tuple[object, ...]]
+_DAILY_COPY_COLUMNS = ", ".join(BASE_COPY_COLUMNS)
 _COPY_CHUNK = 10_000  # rows per COPY text built at once (bounded memory for big batches)
 _COPY_SPECIAL = re.compile(r"[\t\n\r\\]")
 # Tab-separated plain numbers or None, one row a line: str() of a finite Decimal or an int.
@@ -59,43 +48,11 @@ _COPY_NUMBERS = re.compile(rf"{_NUMBER}(?:[\t\n]{_NUMBER})*")
 # Bars of every symbol share one datetime per day (the parser's cache): print each once.
 _ts_texts: dict[datetime, str] = {}
 _MAX_TS_TEXTS = 50_000
-_LOCK_SYMBOLS = f"""
-SELECT pg_advisory_xact_lock({_SYMBOL_LOCK_CLASS}, hashtext(s))
-FROM (SELECT DISTINCT s FROM unnest(%s::text[]) AS s ORDER BY s) AS sorted"""
-_STORED_MAX_TS = """
-SELECT s, (SELECT max(ts) FROM stock_data WHERE symbol = s) FROM unnest(%s::text[]) AS s"""
-_STORED_FINGERPRINTS = """
-SELECT ts, fingerprint FROM stock_data WHERE symbol = %s AND ts BETWEEN %s AND %s"""
-_CREATE_STAGE = """
-CREATE TEMP TABLE IF NOT EXISTS stockpipe_stage (
-    symbol TEXT, ts TIMESTAMPTZ, open NUMERIC, high NUMERIC, low NUMERIC, close NUMERIC,
-    volume BIGINT, raw JSONB, adjusted_close NUMERIC, dividend_amount NUMERIC,
-    split_coefficient NUMERIC
-) ON COMMIT DELETE ROWS"""
-_MERGE = f"""
-WITH written AS (
-    INSERT INTO stock_data ({_COLUMNS})
-    SELECT {", ".join(f"s.{c.strip()}" for c in _COLUMNS.split(","))} FROM stockpipe_stage AS s
-    -- Read-only pre-filter: identical rows never reach ON CONFLICT, which would lock (and so
-    -- WAL-log) every conflicting row even when its WHERE then skips the update.
-    WHERE NOT EXISTS (
-        SELECT 1 FROM stock_data AS t
-        WHERE t.symbol = s.symbol AND t.ts = s.ts
-          AND ({", ".join(f"t.{c}" for c in _VALUE_COLUMNS)})
-              IS NOT DISTINCT FROM ({", ".join(f"s.{c}" for c in _VALUE_COLUMNS)})
-    )
-    ON CONFLICT (symbol, ts) DO UPDATE SET
-        {", ".join(f"{c} = EXCLUDED.{c}" for c in _VALUE_COLUMNS)},
-        updated_at = now()
-    WHERE ({", ".join(f"stock_data.{c}" for c in _VALUE_COLUMNS)})
-        IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _VALUE_COLUMNS)})
-    RETURNING (xmax = 0) AS inserted
+
+# A temp staging table lives as long as its session: create each once per connection.
+_stages_of: weakref.WeakKeyDictionary[psycopg.Connection[Any], set[str]] = (
+    weakref.WeakKeyDictionary()
 )
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written"""
-
-
-# The temp staging table lives as long as its session: create it once per connection.
-_connections_with_stage: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -111,17 +68,41 @@ class UpsertResult:
         return self.inserted + self.updated
 
 
-def upsert_bars(db: Database, bars: Sequence[Bar]) -> UpsertResult:
-    """Store `bars` (any symbols) in one transaction, retried whole on transient faults."""
-    unique = dedupe(bars)
-    if not unique:
+def upsert_bars(
+    db: Database,
+    bars: Sequence[Bar],
+    *,
+    table: BarsTable = DAILY_TABLE,
+    extras: Extras | None = None,
+) -> UpsertResult:
+    """Store `bars` (any symbols) into `table` in one transaction, retried whole on transient
+    faults. `extras` gives a per-period table each bar's (period_start, provisional); an
+    intraday table takes its interval from the bar."""
+    rows = Rows(dedupe(bars)) if table is DAILY_TABLE else dedupe_rows(bars, table, extras)
+    if not rows:
         return UpsertResult(0, 0, 0)
     try:
-        return db.run(lambda conn: upsert_bars_in(conn, unique))
+        return db.run(lambda conn: upsert_rows_in(conn, rows, table))
     except pg_errors.UniqueViolation:
         # Someone wrote these keys without our advisory lock between our max(ts) read and our
         # COPY: the merge path is always correct, only slower.
-        return db.run(lambda conn: upsert_bars_in(conn, unique, fast_path=False))
+        return db.run(lambda conn: upsert_rows_in(conn, rows, table, fast_path=False))
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Deduplicated bars and, for a table with extra columns, each bar's extra values."""
+
+    bars: list[Bar]
+    extras: list[tuple[object, ...]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.bars)
+
+    def pick(self, wanted: Iterable[int]) -> Rows:
+        indexes = list(wanted)
+        extras = None if self.extras is None else [self.extras[i] for i in indexes]
+        return Rows([self.bars[i] for i in indexes], extras)
 
 
 def dedupe(bars: Iterable[Bar]) -> list[Bar]:
@@ -134,72 +115,128 @@ def dedupe(bars: Iterable[Bar]) -> list[Bar]:
     return list(by_key.values())
 
 
+def dedupe_rows(bars: Iterable[Bar], table: BarsTable, extras: Extras | None) -> Rows:
+    """Like dedupe, on the key of `table`, with each kept bar's extra column values."""
+    if table.per_period and extras is None:
+        raise ValueError(f"{table.name} needs each bar's period (extras)")
+    by_key: dict[tuple[object, ...], tuple[Bar, tuple[object, ...]]] = {}
+    for bar in bars:
+        if bar.interval not in table.intervals:
+            raise ValueError(f"{table.name} does not hold bars of interval {bar.interval!r}")
+        extra = extras(bar) if extras is not None else (bar.interval,)
+        key = (bar.symbol, extra[0]) if table.per_period else (bar.symbol, bar.interval, bar.ts)
+        by_key[key] = (bar, extra)
+    if table.per_interval and len({bar.interval for bar, _ in by_key.values()}) > 1:
+        raise ValueError(f"one batch for {table.name} holds one interval")
+    return Rows([bar for bar, _ in by_key.values()], [extra for _, extra in by_key.values()])
+
+
 def upsert_bars_in(
     conn: psycopg.Connection[Any], bars: Sequence[Bar], *, fast_path: bool = True
 ) -> UpsertResult:
-    """The upsert inside the caller's transaction; `bars` must already be deduplicated."""
+    """The stock_data upsert inside the caller's transaction; `bars` must be deduplicated."""
+    return upsert_rows_in(conn, Rows(list(bars)), DAILY_TABLE, fast_path=fast_path)
+
+
+def upsert_rows_in(
+    conn: psycopg.Connection[Any],
+    rows: Rows | list[Bar],
+    table: BarsTable,
+    *,
+    fast_path: bool = True,
+) -> UpsertResult:
+    """The upsert of deduplicated rows inside the caller's transaction."""
+    if not isinstance(rows, Rows):
+        rows = Rows(rows)
+    statements = table_sql(table)
+    bars = rows.bars
     symbols = sorted({bar.symbol for bar in bars})
-    conn.execute(_LOCK_SYMBOLS, [symbols])
+    conn.execute(statements.lock_symbols, [symbols])
     if fast_path:
-        stored = dict(conn.execute(_STORED_MAX_TS, [symbols]).fetchall())
-        fresh = [b for b in bars if stored[b.symbol] is None or b.ts > stored[b.symbol]]
-        known = [b for b in bars if not (stored[b.symbol] is None or b.ts > stored[b.symbol])]
+        params: list[object] = [symbols] if not table.per_interval else [bars[0].interval, symbols]
+        stored = dict(conn.execute(statements.stored_max, params).fetchall())
+        order = _order_values(rows, table)
+        is_fresh = [
+            stored[b.symbol] is None or v > stored[b.symbol]
+            for b, v in zip(bars, order, strict=True)
+        ]
+        fresh = rows.pick(i for i, new in enumerate(is_fresh) if new)
+        known = rows.pick(i for i, new in enumerate(is_fresh) if not new)
     else:
-        fresh, known = [], list(bars)
+        fresh, known = Rows([]), rows
     if fresh:
-        _copy(conn, "stock_data", fresh)
+        _copy(conn, table.name, fresh.bars, fresh.extras, statements.copy_columns)
     updated = merged_inserts = 0
+    if known and table.fingerprint:
+        known = _without_unchanged(conn, known, statements.stored_fingerprints, table)
     if known:
-        known = _without_unchanged(conn, known)
-    if known:
-        if conn not in _connections_with_stage:
-            conn.execute(_CREATE_STAGE)
-            _connections_with_stage.add(conn)
+        stages = _stages_of.setdefault(conn, set())
+        if statements.stage not in stages:
+            conn.execute(statements.create_stage)
+            stages.add(statements.stage)
         # Empty after every commit (ON COMMIT DELETE ROWS); this only matters when the caller
         # runs two upserts in one transaction, and costs nothing on an empty table.
-        conn.execute("DELETE FROM stockpipe_stage")
-        _copy(conn, "stockpipe_stage", known)
-        row = conn.execute(_MERGE).fetchone()
+        conn.execute(f"DELETE FROM {statements.stage}")
+        _copy(conn, statements.stage, known.bars, known.extras, statements.copy_columns)
+        row = conn.execute(statements.merge).fetchone()
         assert row is not None
         merged_inserts, updated = int(row[0]), int(row[1])
     inserted = len(fresh) + merged_inserts
     return UpsertResult(inserted, updated, len(bars) - inserted - updated)
 
 
-def _without_unchanged(conn: psycopg.Connection[Any], bars: Sequence[Bar]) -> list[Bar]:
-    """`bars` minus those whose stored fingerprint proves them unchanged (the rest may be)."""
+def _order_values(rows: Rows, table: BarsTable) -> list[Any]:
+    if table.per_period:
+        assert rows.extras is not None
+        return [extra[0] for extra in rows.extras]
+    return [bar.ts for bar in rows.bars]
+
+
+def _without_unchanged(
+    conn: psycopg.Connection[Any], rows: Rows, query: str, table: BarsTable
+) -> Rows:
+    """`rows` minus those whose stored fingerprint proves them unchanged (the rest may be)."""
+    bars = rows.bars
     times: dict[str, list[datetime]] = {}
     for b in bars:
         times.setdefault(b.symbol, []).append(b.ts)
+    scope: list[object] = [bars[0].interval] if table.per_interval else []
     stored: dict[str, dict[datetime, int]] = {}
     with conn.cursor(binary=True) as cur:  # binary: no text parsing of ts and bigint
         for symbol, symbol_times in sorted(times.items()):
-            cur.execute(_STORED_FINGERPRINTS, [symbol, min(symbol_times), max(symbol_times)])
+            cur.execute(query, [symbol, *scope, min(symbol_times), max(symbol_times)])
             stored[symbol] = dict(cur.fetchall())
     # A bar with no stored row, or whose fingerprint cannot be predicted (None), is sent. The
     # fingerprints of one (symbol, ts) could only match for different values by a 64-bit
     # collision, and the merge still compares the values of every bar that is sent.
-    return [
-        b
-        for b in bars
+    return rows.pick(
+        i
+        for i, b in enumerate(bars)
         if (fingerprint := stored[b.symbol].get(b.ts)) is None or fingerprint != bar_fingerprint(b)
-    ]
+    )
 
 
-def _copy(conn: psycopg.Connection[Any], table: str, bars: Sequence[Bar]) -> None:
+def _copy(
+    conn: psycopg.Connection[Any],
+    table: str,
+    bars: Sequence[Bar],
+    extras: Sequence[tuple[object, ...]] | None = None,
+    columns: str = _DAILY_COPY_COLUMNS,
+) -> None:
     # Text COPY, not binary: measured twice as fast here (numeric/jsonb are parsed server-side
     # either way). The rows are printed here in bulk (str(Decimal) keeps the exact scale);
     # a batch holding anything this shortcut cannot vouch for goes through psycopg's write_row.
     with conn.cursor() as cur:
         for start in range(0, len(bars), _COPY_CHUNK):
             chunk = bars[start : start + _COPY_CHUNK]
-            text = _copy_text(chunk)
-            with cur.copy(f"COPY {table} ({_COPY_TEXT_COLUMNS}) FROM STDIN") as copy:
+            chunk_extras = None if extras is None else extras[start : start + _COPY_CHUNK]
+            text = _copy_text(chunk, chunk_extras)
+            with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 if text is not None:
                     copy.write(text)
                     continue
                 write = copy.write_row
-                for b in chunk:
+                for index, b in enumerate(chunk):
                     write(
                         (
                             b.symbol,
@@ -213,13 +250,24 @@ def _copy(conn: psycopg.Connection[Any], table: str, bars: Sequence[Bar]) -> Non
                             b.adjusted_close,
                             b.dividend_amount,
                             b.split_coefficient,
+                            *(chunk_extras[index] if chunk_extras is not None else ()),
                         )
                     )
 
 
-def _copy_text(bars: Sequence[Bar]) -> str | None:
-    """`bars` in COPY text format (columns as _COPY_TEXT_COLUMNS), or None if a value could
-    need escaping or is not a plain finite number."""
+def _extra_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _copy_text(
+    bars: Sequence[Bar], extras: Sequence[tuple[object, ...]] | None = None
+) -> str | None:
+    """`bars` in COPY text format (the base columns, then any extras), or None if a value
+    could need escaping or is not a plain finite number."""
     if any(_COPY_SPECIAL.search(symbol) for symbol in {b.symbol for b in bars}):
         return None
     numbers = "\n".join(
@@ -245,41 +293,21 @@ def _copy_text(bars: Sequence[Bar]) -> str | None:
         if stamp is None:
             stamp = texts[b.ts] = b.ts.isoformat()
         stamps.append(stamp)
+    if extras is None:
+        tails = [""] * len(bars)
+    else:
+        # The extras are dates, booleans and interval labels: nothing COPY would escape.
+        tails = ["\t" + "\t".join(map(_extra_text, extra)) for extra in extras]
+        if any(_COPY_SPECIAL.search(tail[1:]) for tail in set(tails)):
+            return None
     return "".join(
-        f"{b.symbol}\t{stamp}\t{raw}\t{number}\n"
-        for b, stamp, raw, number in zip(
-            bars, stamps, raws.split("\n"), numbers.replace("None", "\\N").split("\n"), strict=True
+        f"{b.symbol}\t{stamp}\t{raw}\t{number}{tail}\n"
+        for b, stamp, raw, number, tail in zip(
+            bars,
+            stamps,
+            raws.split("\n"),
+            numbers.replace("None", "\\N").split("\n"),
+            tails,
+            strict=True,
         )
     )
-
-
-def latest_bar_ts(db: Database, symbol: str) -> datetime | None:
-    """Newest stored bar time of `symbol`, or None when it has none."""
-    return _scalar_ts(db, "SELECT max(ts) FROM stock_data WHERE symbol = %s", symbol)
-
-
-def first_bar_ts(db: Database, symbol: str) -> datetime | None:
-    """Oldest stored bar time of `symbol`, or None when it has none."""
-    return _scalar_ts(db, "SELECT min(ts) FROM stock_data WHERE symbol = %s", symbol)
-
-
-def latest_bar_ts_by_symbol(db: Database, symbols: Sequence[str]) -> dict[str, datetime | None]:
-    """Newest stored bar time of each symbol (None for those with none), in one query."""
-    rows = db.run(lambda conn: conn.execute(_STORED_MAX_TS, [list(symbols)]).fetchall())
-    return {str(symbol): ts for symbol, ts in rows}
-
-
-def bar_count(db: Database, symbol: str | None = None) -> int:
-    """Number of stored bars, of one symbol or of all."""
-    if symbol is None:
-        row = db.run(lambda conn: conn.execute("SELECT count(*) FROM stock_data").fetchone())
-    else:
-        query = "SELECT count(*) FROM stock_data WHERE symbol = %s"
-        row = db.run(lambda conn: conn.execute(query, [symbol]).fetchone())
-    return int(row[0]) if row else 0
-
-
-def _scalar_ts(db: Database, query: str, symbol: str) -> datetime | None:
-    row = db.run(lambda conn: conn.execute(query, [symbol]).fetchone())
-    value = row[0] if row else None
-    return value if isinstance(value, datetime) else None
