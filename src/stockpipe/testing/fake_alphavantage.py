@@ -314,7 +314,7 @@ class FakeAlphaVantage:
     ) -> tuple[object, ...]:
         end = self.config.end_date or latest_completed_session()
         csv = params.get("datatype") == "csv"
-        shape = (params.get(name) for name in ("outputsize", "interval", "month"))
+        shape = (params.get(name) for name in ("outputsize", "interval", "month", "extended_hours"))
         return (function, symbol, as_symbol, end, self.config.history_length, csv, *shape)
 
     def _data(
@@ -346,6 +346,8 @@ class FakeAlphaVantage:
                 outputsize=outputsize,
                 interval=interval,
                 month=params.get("month"),
+                # Alpha Vantage's default is true; only "false" switches to regular hours.
+                extended_hours=params.get("extended_hours", "true").lower() != "false",
             )
             zone = "US/Eastern"
         if params.get("datatype") == "csv":
