@@ -141,7 +141,8 @@ def _intraday(
         year, mon = (int(part) for part in month.split("-"))
         chosen = [d for d in days if d.year == year and d.month == mon]
     else:
-        chosen = [d for d in days if d > end - timedelta(days=30 if full else 5)]
+        # full: the trailing 30 days; compact: the latest 100 bars of those (sliced below).
+        chosen = [d for d in days if d > end - timedelta(days=30)]
     step = int(interval.removesuffix("min"))
     rows: list[tuple[str, dict[str, str]]] = []
     for day in chosen:
