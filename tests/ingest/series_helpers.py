@@ -39,7 +39,7 @@ def served_period_bars(
     return {
         date.fromisoformat(day): (
             Decimal(f["1. open"]), Decimal(f["2. high"]), Decimal(f["3. low"]),
-            Decimal(f["4. close"]), int(f["5. volume"]), f,
+            Decimal(f["4. close"]), int(f.get("5. volume") or f["6. volume"]), f,
         )
         for day, f in series.items()
     }  # fmt: skip

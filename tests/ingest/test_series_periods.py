@@ -4,6 +4,7 @@ moves, provisional until the period closed, and no call once the latest session 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from stockpipe.alphavantage import Function
 from stockpipe.ingest import ingest_symbols
@@ -149,3 +150,42 @@ def test_weekly_and_daily_are_remembered_apart(
         lambda conn: conn.execute("SELECT function FROM api_call_ledger ORDER BY id").fetchall()
     )
     assert functions == [("TIME_SERIES_DAILY",), ("TIME_SERIES_WEEKLY",)]
+
+
+def test_adjusted_weekly_bars_keep_the_adjusted_close_and_dividend(
+    db: Database, fake: FakeAlphaVantage, make_context: ContextFactory
+) -> None:
+    ingest_symbols(make_context(STOCK_ADJUSTED="true"), ["IBM"], series="weekly")
+
+    served = served_period_bars("IBM", Function.WEEKLY_ADJUSTED, TARGET)
+    stored = db.run(
+        lambda conn: conn.execute(
+            "SELECT (ts AT TIME ZONE 'America/New_York')::date, adjusted_close, dividend_amount,"
+            " split_coefficient FROM stock_data_weekly WHERE symbol = 'IBM' ORDER BY ts"
+        ).fetchall()
+    )
+    assert [(day, adjusted) for day, adjusted, _, _ in stored] == [
+        (day, Decimal(values[5]["5. adjusted close"])) for day, values in sorted(served.items())
+    ]
+    assert all(split is None and dividend is not None for _, _, dividend, split in stored)
+    assert [c.function for c in fake.calls()] == ["TIME_SERIES_WEEKLY_ADJUSTED"]
+
+
+def test_adjusted_daily_on_a_free_key_fails_once_saying_a_premium_key_is_needed(
+    db: Database, fake: FakeAlphaVantage, make_context: ContextFactory
+) -> None:
+    fake.configure(free_tier=True)
+    context = make_context(STOCK_ADJUSTED="true")
+
+    first = ingest_symbols(context, ["IBM", "MSFT"])
+    second = ingest_symbols(context, ["IBM", "MSFT"])
+
+    assert [(r.status, r.calls) for r in first.results] == [
+        (SymbolStatus.FAILED, 1),
+        (SymbolStatus.FAILED, 0),
+    ]
+    assert first.results[0].message.startswith(
+        "TIME_SERIES_DAILY_ADJUSTED needs a premium Alpha Vantage key"
+    )
+    assert [(r.status, r.calls) for r in second.results] == [(SymbolStatus.FAILED, 0)] * 2
+    assert len(fake.calls()) == 1
