@@ -197,12 +197,22 @@ class FakeAlphaVantage:
             )
 
     def prerender(
-        self, symbols: list[str], function: str = Function.DAILY.value, outputsize: str = "full"
+        self,
+        symbols: list[str],
+        function: str = Function.DAILY.value,
+        outputsize: str = "full",
+        interval: str | None = None,
+        extended_hours: str | None = None,
     ) -> None:
         """Render these symbols' JSON data answers now and serve them from memory from then on
         (benchmarks: the real API builds its payloads on its own machines, not on the cores
-        being measured). Replaces the previous set; an empty list drops them all."""
+        being measured). Replaces the previous set; an empty list drops them all. Intraday
+        answers need the interval (and extended_hours as the request spells it)."""
         params = {"outputsize": outputsize}
+        if interval is not None:
+            params["interval"] = interval
+        if extended_hours is not None:
+            params["extended_hours"] = extended_hours
         rendered = {
             self._render_key(function, symbol.upper(), params): self._render(
                 function, symbol.upper(), params
