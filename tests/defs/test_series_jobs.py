@@ -13,9 +13,7 @@ from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from stockpipe.testing.payloads import generate_series
 from tests.defs.conftest import load_definitions
-from tests.defs.test_stock_job import check_outcomes, metadata_by_partition, pipeline_env
-
-__all__ = ["pipeline_env"]  # the fixture, shared with test_stock_job
+from tests.defs.test_stock_job import check_outcomes, metadata_by_partition
 
 
 def run_job(name: str, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
