@@ -117,18 +117,26 @@ def dedupe(bars: Iterable[Bar]) -> list[Bar]:
 
 def dedupe_rows(bars: Iterable[Bar], table: BarsTable, extras: Extras | None) -> Rows:
     """Like dedupe, on the key of `table`, with each kept bar's extra column values."""
-    if table.per_period and extras is None:
-        raise ValueError(f"{table.name} needs each bar's period (extras)")
-    by_key: dict[tuple[object, ...], tuple[Bar, tuple[object, ...]]] = {}
-    for bar in bars:
-        if bar.interval not in table.intervals:
-            raise ValueError(f"{table.name} does not hold bars of interval {bar.interval!r}")
-        extra = extras(bar) if extras is not None else (bar.interval,)
-        key = (bar.symbol, extra[0]) if table.per_period else (bar.symbol, bar.interval, bar.ts)
-        by_key[key] = (bar, extra)
-    if table.per_interval and len({bar.interval for bar, _ in by_key.values()}) > 1:
+    bars = list(bars)
+    intervals = {bar.interval for bar in bars}
+    wrong = sorted(intervals - table.intervals)
+    if wrong:
+        raise ValueError(f"{table.name} does not hold bars of interval {wrong[0]!r}")
+    if table.per_period:
+        if extras is None:
+            raise ValueError(f"{table.name} needs each bar's period (extras)")
+        by_period: dict[tuple[str, object], tuple[Bar, tuple[object, ...]]] = {}
+        for bar in bars:
+            extra = extras(bar)
+            by_period[(bar.symbol, extra[0])] = (bar, extra)
+        kept = list(by_period.values())
+        return Rows([bar for bar, _ in kept], [extra for _, extra in kept])
+    if len(intervals) > 1:
         raise ValueError(f"one batch for {table.name} holds one interval")
-    return Rows([bar for bar, _ in by_key.values()], [extra for _, extra in by_key.values()])
+    # One interval per batch: (symbol, ts) is the key, and every row shares one extras tuple.
+    unique = list({(bar.symbol, bar.ts): bar for bar in bars}.values())
+    shared = (unique[0].interval,) if unique else ()
+    return Rows(unique, [shared] * len(unique))
 
 
 def upsert_bars_in(
@@ -296,10 +304,15 @@ def _copy_text(
     if extras is None:
         tails = [""] * len(bars)
     else:
-        # The extras are dates, booleans and interval labels: nothing COPY would escape.
-        tails = ["\t" + "\t".join(map(_extra_text, extra)) for extra in extras]
-        if any(_COPY_SPECIAL.search(tail[1:]) for tail in set(tails)):
+        # The extras are dates, booleans and interval labels; rows share few distinct ones (an
+        # intraday batch one, a weekly history one per period), so each is printed once.
+        printed: dict[tuple[object, ...], str] = {}
+        for extra in extras:
+            if extra not in printed:
+                printed[extra] = "\t" + "\t".join(map(_extra_text, extra))
+        if any(_COPY_SPECIAL.search(tail[1:]) for tail in printed.values()):
             return None
+        tails = [printed[extra] for extra in extras]
     return "".join(
         f"{b.symbol}\t{stamp}\t{raw}\t{number}{tail}\n"
         for b, stamp, raw, number, tail in zip(
