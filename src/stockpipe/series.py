@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from stockpipe.market_calendar import NEW_YORK_KEY
+
 
 class Planning(StrEnum):
     """How "up to date" is measured, and which bars a call should ask for."""
@@ -116,7 +118,7 @@ WEEKLY = Series(
     Planning.WEEKS,
     "30 18 * * 1-5",
     "WEEKLY_SCHEDULE_CRON",
-    "America/New_York",
+    NEW_YORK_KEY,
     "Weekly bars, one row per symbol and calendar week (the open week provisional)",
 )
 MONTHLY = Series(
@@ -127,7 +129,7 @@ MONTHLY = Series(
     Planning.MONTHS,
     "30 18 * * 1-5",
     "MONTHLY_SCHEDULE_CRON",
-    "America/New_York",
+    NEW_YORK_KEY,
     "Monthly bars, one row per symbol and calendar month (the open month provisional)",
 )
 # Every 15 minutes from 04:00 to 20:00 New York time: the extended trading hours.
@@ -139,7 +141,7 @@ INTRADAY = Series(
     Planning.INTRADAY,
     "*/15 4-20 * * 1-5",
     "INTRADAY_SCHEDULE_CRON",
-    "America/New_York",
+    NEW_YORK_KEY,
     "Intraday bars, one row per symbol, interval and bar time (UTC)",
 )
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-import psycopg
 
 from stockpipe.ingest.state import SymbolState, load_states
-from stockpipe.market_calendar import NEW_YORK_KEY, period_start, periods_between, sessions_between
+from stockpipe.market_calendar import period_start, periods_between, sessions_between
 from stockpipe.series import DAILY, Planning, Series
 from stockpipe.store import Database
+from stockpipe.store.bars_read import bar_summary
 from stockpipe.store.symbol_state import stored_symbols as _stored_symbols
 
 
@@ -72,26 +70,17 @@ def symbol_overview(
 ) -> list[SymbolOverview]:
     """One overview per symbol, in the given order; `target` is the latest completed session."""
     wanted = list(dict.fromkeys(symbols))
-    table = series.table
-    scope = " AND interval = %(interval)s" if table.per_interval else ""
-    provisional = "count(*) FILTER (WHERE provisional)" if table.per_period else "0"
-
-    def read(conn: psycopg.Connection[Any]) -> dict[str, tuple[Any, ...]]:
-        rows = conn.execute(
-            f"SELECT symbol, count(*), min(ts), max(ts), {provisional},"
-            f" array_agg(DISTINCT (ts AT TIME ZONE %(tz)s)::date)"
-            f" FROM {table.name} WHERE symbol = ANY(%(symbols)s){scope} GROUP BY symbol",
-            {"tz": NEW_YORK_KEY, "symbols": wanted, "interval": interval},
-        ).fetchall()
-        return {str(row[0]): tuple(row[1:]) for row in rows}
-
-    stored = db.run(read)
+    stored = bar_summary(db, wanted, table=series.table, interval=interval)
     states = load_states(db, wanted, series)
     units, unit_of = _units(series), _unit_of(series)
     overviews = []
     for symbol in wanted:
-        count, first_ts, last_ts, open_rows, days = stored.get(symbol, (0, None, None, 0, []))
-        dates = sorted(days)
+        summary = stored.get(symbol)
+        count, first_ts, last_ts = (
+            (summary.rows, summary.first_ts, summary.last_ts) if summary else (0, None, None)
+        )
+        open_rows = summary.provisional if summary else 0
+        dates = summary.dates if summary else []
         first, last = (dates[0], dates[-1]) if dates else (None, None)
         inside = after = 0
         if first is not None and last is not None:

@@ -7,8 +7,10 @@ table, the interval: a 5min and a 1min series of one symbol are two histories.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
+from stockpipe.market_calendar import NEW_YORK_KEY
 from stockpipe.series import DAILY_TABLE, BarsTable
 from stockpipe.store.bars_sql import table_sql
 from stockpipe.store.db import Database
@@ -89,3 +91,37 @@ def _scalar_ts(db: Database, query: str, params: list[object]) -> datetime | Non
     row = db.run(lambda conn: conn.execute(query, params).fetchone())
     value = row[0] if row else None
     return value if isinstance(value, datetime) else None
+
+
+@dataclass(frozen=True, slots=True)
+class BarSummary:
+    """What `stockpipe status` shows of one symbol's stored bars."""
+
+    rows: int
+    first_ts: datetime
+    last_ts: datetime
+    provisional: int  # rows of a period still open when fetched (weekly, monthly)
+    dates: list[date]  # the distinct New York dates holding a bar, oldest first
+
+
+def bar_summary(
+    db: Database,
+    symbols: Sequence[str],
+    *,
+    table: BarsTable = DAILY_TABLE,
+    interval: str | None = None,
+) -> dict[str, BarSummary]:
+    """Per symbol with bars: counts, first and last bar, and the dates holding one."""
+    scope = " AND interval = %(interval)s" if table.per_interval else ""
+    provisional = "count(*) FILTER (WHERE provisional)" if table.per_period else "0"
+    query = (
+        f"SELECT symbol, count(*), min(ts), max(ts), {provisional},"
+        " array_agg(DISTINCT (ts AT TIME ZONE %(tz)s)::date)"
+        f" FROM {table.name} WHERE symbol = ANY(%(symbols)s){scope} GROUP BY symbol"
+    )
+    params = {"tz": NEW_YORK_KEY, "symbols": list(symbols), "interval": interval}
+    rows = db.run(lambda conn: conn.execute(query, params).fetchall())
+    return {
+        str(row[0]): BarSummary(int(row[1]), row[2], row[3], int(row[4]), sorted(row[5]))
+        for row in rows
+    }
