@@ -261,9 +261,11 @@ def _store(ctx: IngestContext, prepared: Prepared, run: SeriesRun) -> SymbolResu
     assert plan is not None and series is not None
     limited = prepared.history_limited
     try:
+        # One parsed payload of one symbol: the parser already dropped repeated timestamps.
         upserted = upsert_bars(
-            ctx.db, series.bars, table=run.series.table, extras=run.extras(plan.target)
-        )
+            ctx.db, series.bars, table=run.series.table, extras=run.extras(plan.target),
+            unique=True,
+        )  # fmt: skip
     except DatabaseError as exc:
         return _result(
             plan.symbol, SymbolStatus.FAILED, f"database: {exc}", plan=plan,

@@ -74,11 +74,17 @@ def upsert_bars(
     *,
     table: BarsTable = DAILY_TABLE,
     extras: Extras | None = None,
+    unique: bool = False,
 ) -> UpsertResult:
     """Store `bars` (any symbols) into `table` in one transaction, retried whole on transient
     faults. `extras` gives a per-period table each bar's (period_start, provisional); an
-    intraday table takes its interval from the bar."""
-    rows = Rows(dedupe(bars)) if table is DAILY_TABLE else dedupe_rows(bars, table, extras)
+    intraday table takes its interval from the bar. `unique`: the caller vouches that no two
+    bars share a key (one parsed payload: the parser drops repeated timestamps), so the
+    intraday dedupe is skipped (~30 ms of a 21,000-bar batch)."""
+    if table is DAILY_TABLE:
+        rows = Rows(dedupe(bars))
+    else:
+        rows = dedupe_rows(bars, table, extras, unique=unique)
     if not rows:
         return UpsertResult(0, 0, 0)
     try:
@@ -115,7 +121,9 @@ def dedupe(bars: Iterable[Bar]) -> list[Bar]:
     return list(by_key.values())
 
 
-def dedupe_rows(bars: Iterable[Bar], table: BarsTable, extras: Extras | None) -> Rows:
+def dedupe_rows(
+    bars: Iterable[Bar], table: BarsTable, extras: Extras | None, *, unique: bool = False
+) -> Rows:
     """Like dedupe, on the key of `table`, with each kept bar's extra column values."""
     bars = list(bars)
     intervals = {bar.interval for bar in bars}
@@ -134,9 +142,9 @@ def dedupe_rows(bars: Iterable[Bar], table: BarsTable, extras: Extras | None) ->
     if len(intervals) > 1:
         raise ValueError(f"one batch for {table.name} holds one interval")
     # One interval per batch: (symbol, ts) is the key, and every row shares one extras tuple.
-    unique = list({(bar.symbol, bar.ts): bar for bar in bars}.values())
-    shared = (unique[0].interval,) if unique else ()
-    return Rows(unique, [shared] * len(unique))
+    rows: list[Bar] = bars if unique else list({(bar.symbol, bar.ts): bar for bar in bars}.values())
+    shared = (rows[0].interval,) if rows else ()
+    return Rows(rows, [shared] * len(rows))
 
 
 def upsert_bars_in(
