@@ -189,3 +189,26 @@ def test_adjusted_daily_on_a_free_key_fails_once_saying_a_premium_key_is_needed(
     )
     assert [(r.status, r.calls) for r in second.results] == [(SymbolStatus.FAILED, 0)] * 2
     assert len(fake.calls()) == 1
+
+
+def test_a_bar_of_a_session_still_trading_waits_for_a_run_after_the_close(
+    db: Database, fake: FakeAlphaVantage, make_context: ContextFactory
+) -> None:
+    friday = date(2024, 5, 10)
+    fake.configure(end_date=friday.isoformat())  # Alpha Vantage already dates a bar Friday
+    late_morning = FakeClock(datetime(2024, 5, 10, 15, 0, tzinfo=UTC))  # 11:00 in New York
+
+    morning = ingest_symbols(make_context(at=late_morning), ["IBM"], series="weekly")
+    assert [(r.status, r.calls, r.latest_bar) for r in morning.results] == [
+        (SymbolStatus.LOADED, 1, date(2024, 5, 3))  # nothing of the week still trading
+    ]
+    assert stored_period_rows(db, "stock_data_weekly", "IBM")[-1][:2] == (
+        date(2024, 4, 29),
+        date(2024, 5, 3),
+    )
+
+    after_close = ingest_symbols(make_context(at=evening(friday)), ["IBM"], series="weekly")
+
+    assert [(r.status, r.calls) for r in after_close.results] == [(SymbolStatus.LOADED, 1)]
+    last = stored_period_rows(db, "stock_data_weekly", "IBM")[-1]
+    assert (last[0], last[1], last[7]) == (date(2024, 5, 6), friday, False)

@@ -106,6 +106,15 @@ class SeriesRun:
             )
         return plan_period(symbol, _PERIOD_KIND[planning], latest_stored=latest_day, target=target)
 
+    def storable(self, bars: list[Bar], target: date) -> list[Bar]:
+        """The bars worth storing. A weekly or monthly bar dated after `target` (the latest
+        completed session) holds a session still trading: stored, it would count as up to
+        date after the close and keep the partial values, so it waits for a run after the
+        close (the period's row keeps its previous bar meanwhile)."""
+        if self.series.planning not in _PERIOD_KIND:
+            return bars
+        return [bar for bar in bars if new_york_date(bar.ts) <= target]
+
     def extras(self, target: date) -> Callable[[Bar], tuple[object, ...]] | None:
         """For a one-row-per-period table: each bar's (period_start, provisional). A bar is
         final once it is dated by its period's last session and that session had closed at

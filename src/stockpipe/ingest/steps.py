@@ -261,26 +261,26 @@ def _store(ctx: IngestContext, prepared: Prepared, run: SeriesRun) -> SymbolResu
     assert plan is not None and series is not None
     limited = prepared.history_limited
     try:
+        bars = run.storable(series.bars, plan.target)
         # One parsed payload of one symbol: the parser already dropped repeated timestamps.
         upserted = upsert_bars(
-            ctx.db, series.bars, table=run.series.table, extras=run.extras(plan.target),
-            unique=True,
-        )  # fmt: skip
+            ctx.db, bars, table=run.series.table, extras=run.extras(plan.target), unique=True
+        )
     except DatabaseError as exc:
         return _result(
             plan.symbol, SymbolStatus.FAILED, f"database: {exc}", plan=plan,
             calls=prepared.calls, skipped=series.skipped, limited=limited,
         )  # fmt: skip
-    newest = max((bar.ts for bar in series.bars), default=None)
+    newest = max((bar.ts for bar in bars), default=None)
     newest_date = new_york_date(newest) if newest else None
-    latest = max(d for d in (plan.latest_stored, newest_date) if d is not None)
+    latest = max((d for d in (plan.latest_stored, newest_date) if d is not None), default=None)
     notes = []
     if limited:
         notes.append("history limited: this key gets the latest 100 bars only (compact)")
     if run.intraday:
         if plan.target_ts is not None and newest is not None and newest < plan.target_ts:
             notes.append(f"newest bar {newest.isoformat()}; Alpha Vantage has none later yet")
-    elif latest < plan.target:
+    elif latest is None or latest < plan.target:
         notes.append(f"Alpha Vantage has no bar for {plan.target} yet")
     return SymbolResult(
         plan.symbol,
