@@ -212,3 +212,29 @@ def test_a_bar_of_a_session_still_trading_waits_for_a_run_after_the_close(
     assert [(r.status, r.calls) for r in after_close.results] == [(SymbolStatus.LOADED, 1)]
     last = stored_period_rows(db, "stock_data_weekly", "IBM")[-1]
     assert (last[0], last[1], last[7]) == (date(2024, 5, 6), friday, False)
+
+
+def test_every_series_spends_one_budget_and_its_deferred_symbols_go_first_next_time(
+    db: Database, fake: FakeAlphaVantage, make_context: ContextFactory, clock: FakeClock
+) -> None:
+    budget = {"API_DAILY_BUDGET": 2}
+    daily = ingest_symbols(make_context(**budget), ["IBM"])
+    weekly = ingest_symbols(make_context(**budget), ["IBM", "MSFT", "AAPL"], series="weekly")
+
+    assert [(r.status, r.calls) for r in daily.results] == [(SymbolStatus.LOADED, 1)]
+    assert [(r.symbol, r.status, r.calls) for r in weekly.results] == [
+        ("IBM", SymbolStatus.LOADED, 1),
+        ("MSFT", SymbolStatus.DEFERRED, 0),
+        ("AAPL", SymbolStatus.DEFERRED, 0),
+    ]
+    assert ledger_count(db) == 2
+
+    clock.advance(days=1)  # Thursday evening: a new day's budget, and a new session
+    fake.configure(end_date="2024-05-09")
+    next_day = ingest_symbols(make_context(**budget), ["IBM", "MSFT", "AAPL"], series="weekly")
+
+    assert [(r.symbol, r.status) for r in next_day.results] == [
+        ("MSFT", SymbolStatus.LOADED),
+        ("AAPL", SymbolStatus.LOADED),
+        ("IBM", SymbolStatus.DEFERRED),
+    ]
