@@ -135,4 +135,121 @@ ALTER TABLE symbol_state
     ADD COLUMN unpublished_asked_at TIMESTAMPTZ;
 INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0007', 'symbol_unpublished_session', '858a445c405c20767fcb99ded2069baff9a0682a3c3d3b4ca70821c1bc2bec6f');
 
+-- 0008_weekly_monthly_intraday_tables.sql
+-- Weekly, monthly and intraday bars, each in its own table with the columns of stock_data, so
+-- `SELECT * FROM stock_data_weekly` reads like `SELECT * FROM stock_data`.
+--
+-- Weekly and monthly: exactly one row per symbol and period. Alpha Vantage dates the unfinished
+-- current week (month) by its latest trading day, so that bar's date moves every day until the
+-- period closes: keyed on the period (its first calendar day, `period_start`), the moving bar
+-- replaces the period's row instead of adding one. `provisional` is TRUE while the period has
+-- sessions still to come (or the bar's own session had not closed when it was fetched).
+CREATE TABLE stock_data_weekly (
+    id BIGSERIAL PRIMARY KEY,
+    symbol TEXT NOT NULL,
+    ts TIMESTAMPTZ NOT NULL,
+    open NUMERIC,
+    high NUMERIC,
+    low NUMERIC,
+    close NUMERIC,
+    volume BIGINT,
+    raw JSONB,
+    adjusted_close NUMERIC,
+    dividend_amount NUMERIC,
+    split_coefficient NUMERIC,
+    ingested_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    period_start DATE NOT NULL,
+    provisional BOOLEAN NOT NULL DEFAULT FALSE,
+    CONSTRAINT stock_data_weekly_symbol_period_key UNIQUE (symbol, period_start),
+    CONSTRAINT stock_data_weekly_symbol_not_blank CHECK (symbol <> ''),
+    CONSTRAINT stock_data_weekly_volume_not_negative CHECK (volume >= 0),
+    -- A week starts on Monday (ISODOW 1).
+    CONSTRAINT stock_data_weekly_period_is_monday CHECK (extract(isodow FROM period_start) = 1)
+);
+CREATE INDEX stock_data_weekly_updated_at_idx ON stock_data_weekly (updated_at);
+
+CREATE TABLE stock_data_monthly (
+    id BIGSERIAL PRIMARY KEY,
+    symbol TEXT NOT NULL,
+    ts TIMESTAMPTZ NOT NULL,
+    open NUMERIC,
+    high NUMERIC,
+    low NUMERIC,
+    close NUMERIC,
+    volume BIGINT,
+    raw JSONB,
+    adjusted_close NUMERIC,
+    dividend_amount NUMERIC,
+    split_coefficient NUMERIC,
+    ingested_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    period_start DATE NOT NULL,
+    provisional BOOLEAN NOT NULL DEFAULT FALSE,
+    CONSTRAINT stock_data_monthly_symbol_period_key UNIQUE (symbol, period_start),
+    CONSTRAINT stock_data_monthly_symbol_not_blank CHECK (symbol <> ''),
+    CONSTRAINT stock_data_monthly_volume_not_negative CHECK (volume >= 0),
+    CONSTRAINT stock_data_monthly_period_is_first_day CHECK (extract(day FROM period_start) = 1)
+);
+CREATE INDEX stock_data_monthly_updated_at_idx ON stock_data_monthly (updated_at);
+
+-- Intraday: `ts` is the bar's start, converted from Alpha Vantage's naive US/Eastern wall time
+-- to UTC (exact across both DST changes). Re-fetching an overlapping window only finds the
+-- same (symbol, interval, ts) keys. `fingerprint` as in stock_data (migration 0005), so an
+-- unchanged re-fetch is recognised without sending the rows.
+CREATE TABLE stock_data_intraday (
+    id BIGSERIAL PRIMARY KEY,
+    symbol TEXT NOT NULL,
+    interval TEXT NOT NULL,
+    ts TIMESTAMPTZ NOT NULL,
+    open NUMERIC,
+    high NUMERIC,
+    low NUMERIC,
+    close NUMERIC,
+    volume BIGINT,
+    raw JSONB,
+    adjusted_close NUMERIC,
+    dividend_amount NUMERIC,
+    split_coefficient NUMERIC,
+    ingested_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    fingerprint BIGINT GENERATED ALWAYS AS ((
+        'x' || left(md5(
+            coalesce(open::text, '') || '|' || coalesce(high::text, '') || '|'
+            || coalesce(low::text, '') || '|' || coalesce(close::text, '') || '|'
+            || coalesce(volume::text, '') || '|' || coalesce(adjusted_close::text, '') || '|'
+            || coalesce(dividend_amount::text, '') || '|'
+            || coalesce(split_coefficient::text, '') || '|' || coalesce(raw::text, '')
+        ), 16)
+    )::bit(64)::bigint) STORED,
+    CONSTRAINT stock_data_intraday_symbol_interval_ts_key UNIQUE (symbol, interval, ts),
+    CONSTRAINT stock_data_intraday_symbol_not_blank CHECK (symbol <> ''),
+    CONSTRAINT stock_data_intraday_volume_not_negative CHECK (volume >= 0),
+    CONSTRAINT stock_data_intraday_interval_known
+        CHECK (interval IN ('1min', '5min', '15min', '30min', '60min'))
+);
+CREATE INDEX stock_data_intraday_updated_at_idx ON stock_data_intraday (updated_at);
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0008', 'weekly_monthly_intraday_tables', '4b42409013a7d18cff9ab5c7c5c7f1811c3a4edb3bc776f86947465ed218d4bf');
+
+-- 0009_symbol_state_per_series.sql
+-- symbol_state remembers each series of a symbol on its own (last result, deferral, rejection,
+-- unpublished session): a weekly run must neither reorder nor answer for the daily one.
+-- Existing rows are the daily series' memory.
+ALTER TABLE symbol_state ADD COLUMN series TEXT NOT NULL DEFAULT 'daily';
+ALTER TABLE symbol_state DROP CONSTRAINT symbol_state_pkey;
+ALTER TABLE symbol_state ADD CONSTRAINT symbol_state_pkey PRIMARY KEY (symbol, series);
+
+-- A series this key only got a premium-only reply for (intraday, an adjusted function on a
+-- free key): remembered, so no run spends a call on it again until the retry day, like a
+-- symbol Alpha Vantage rejected.
+CREATE TABLE api_key_series_denial (
+    key_fingerprint TEXT        NOT NULL,
+    series          TEXT        NOT NULL,
+    function        TEXT        NOT NULL,
+    denied_at       TIMESTAMPTZ NOT NULL,
+    reason          TEXT        NOT NULL DEFAULT '',
+    PRIMARY KEY (key_fingerprint, series)
+);
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0009', 'symbol_state_per_series', 'c97379eb344b597bd7e8d5577e42f8a750b2e0f74b727be3550d3eeb86ff94a3');
+
 COMMIT;

@@ -87,3 +87,55 @@ def test_a_non_ascii_ticker_is_rejected_as_typed(
     with pytest.raises(SettingsError) as info:
         Settings.load()
     assert f"STOCK_SYMBOLS: Value error, {typed!r} is not a ticker" in str(info.value)
+
+
+def test_the_series_settings_default_to_daily_five_minutes_and_extended_hours() -> None:
+    settings = Settings.load()
+    assert settings.stock_series == ("daily",)
+    assert settings.stock_intraday_interval == "5min"
+    assert settings.stock_intraday_extended_hours is True
+    assert settings.series_cron("weekly") is None
+    assert settings.series_cron("daily") == "0 6 * * *"
+
+
+def test_the_intraday_intervals_are_alpha_vantages() -> None:
+    from typing import get_args
+
+    from stockpipe.alphavantage import INTRADAY_INTERVALS
+    from stockpipe.settings import IntradayInterval
+
+    assert get_args(IntradayInterval) == INTRADAY_INTERVALS
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("STOCK_SERIES", "daily,hourly", "'hourly' is not a series; choose from daily, weekly"),
+        ("STOCK_SERIES", " , ", "no series given"),
+        ("STOCK_INTRADAY_INTERVAL", "2min", "Input should be '1min'"),
+        ("STOCK_INTRADAY_EXTENDED_HOURS", "maybe", "valid boolean"),
+        ("WEEKLY_SCHEDULE_CRON", "0 6 * *", "has 4 fields"),
+        ("INTRADAY_SCHEDULE_CRON", "*/15 4-25 * * 1-5", "hour field"),
+    ],
+    ids=[
+        "an unknown series is rejected",
+        "an empty series list is rejected",
+        "an interval Alpha Vantage lacks is rejected",
+        "a non-boolean extended hours is rejected",
+        "a weekly cron with four fields is rejected",
+        "an intraday cron with hour 25 is rejected",
+    ],
+)
+def test_bad_series_settings_are_rejected_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as caught:
+        Settings.load()
+    assert f"{variable}: " in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_series_are_split_lower_cased_and_deduplicated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STOCK_SERIES", "Daily, weekly,daily ,INTRADAY")
+    assert Settings.load().stock_series == ("daily", "weekly", "intraday")

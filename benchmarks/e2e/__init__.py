@@ -11,7 +11,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from benchmarks.e2e import bulk_load, economy, memory, parse, rate_limit, through_dagster
+from benchmarks.e2e import (
+    bulk_load,
+    economy,
+    intraday_load,
+    memory,
+    parse,
+    rate_limit,
+    through_dagster,
+)
 from benchmarks.e2e.harness import Bench, Figure, Scale
 
 log = logging.getLogger(__name__)
@@ -23,6 +31,7 @@ BENCHMARKS: dict[str, Callable[[Bench], list[Figure]]] = {
     "economy": economy.run,
     "memory": memory.run,
     "parse": parse.run,
+    "intraday": intraday_load.run,
 }
 
 

@@ -50,12 +50,13 @@ class Scale:
     memory_small: int
     memory_large: int
     parse_repeats: int
+    intraday_symbols: int = 40  # intraday load: one month of 1min bars per symbol
 
 
 SCALES = {
     "full": Scale("full", 500, 5000, 150, 300, 100, 50, 500, 20),
     "quick": Scale("quick", 40, 5000, 30, 300, 20, 5, 50, 5),
-    "tiny": Scale("tiny", 3, 120, 3, 6000, 2, 1, 3, 1),
+    "tiny": Scale("tiny", 3, 120, 3, 6000, 2, 1, 3, 1, intraday_symbols=2),
 }
 
 
@@ -142,12 +143,13 @@ class FakeProcess:
         if config:
             self.control("configure", config)
 
-    def prerender(self, symbols: list[str]) -> None:
-        """Have the fake render these symbols' full daily histories now and serve them from
-        memory: the real API's payload generation is not our CPU, so it stays off the cores
-        of a timed run. An empty list frees them."""
+    def prerender(self, symbols: list[str], **shape: str) -> None:
+        """Have the fake render these symbols' full daily histories (or the answer `shape`
+        names: function, interval, extended_hours) now and serve them from memory: the real
+        API's payload generation is not our CPU, so it stays off the cores of a timed run. An
+        empty list frees them."""
         response = self.session.post(
-            f"{self.root}/_control/prerender", json={"symbols": symbols}, timeout=600
+            f"{self.root}/_control/prerender", json={"symbols": symbols, **shape}, timeout=1800
         )
         response.raise_for_status()
 

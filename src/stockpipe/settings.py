@@ -17,12 +17,16 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from stockpipe.cron import CronError, validate_cron
 from stockpipe.errors import StockpipeError
+from stockpipe.series import SERIES_NAMES
 
 # Tickers as Alpha Vantage writes them: IBM, BRK.B, SHOP.TRT, RDS-A, 0700.HKG.
 _TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,14}$")
 
 OutputSizePolicy = Literal["auto", "compact", "full"]
 DataType = Literal["json", "csv"]
+# Alpha Vantage's intraday intervals (stockpipe.alphavantage.INTRADAY_INTERVALS; a test keeps
+# the two equal: settings sit below the vendor package).
+IntradayInterval = Literal["1min", "5min", "15min", "30min", "60min"]
 
 
 class SettingsError(StockpipeError, ValueError):
@@ -84,6 +88,59 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="STOCKPIPE_LOG_LEVEL"
     )
+
+    # --- series (weekly, monthly, intraday) ---
+    stock_series: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("daily",), validation_alias="STOCK_SERIES"
+    )
+    stock_intraday_interval: IntradayInterval = Field(
+        default="5min", validation_alias="STOCK_INTRADAY_INTERVAL"
+    )
+    stock_intraday_extended_hours: bool = Field(
+        default=True, validation_alias="STOCK_INTRADAY_EXTENDED_HOURS"
+    )
+    stock_adjusted: bool = Field(default=False, validation_alias="STOCK_ADJUSTED")
+    weekly_schedule_cron: str | None = Field(default=None, validation_alias="WEEKLY_SCHEDULE_CRON")
+    monthly_schedule_cron: str | None = Field(
+        default=None, validation_alias="MONTHLY_SCHEDULE_CRON"
+    )
+    intraday_schedule_cron: str | None = Field(
+        default=None, validation_alias="INTRADAY_SCHEDULE_CRON"
+    )
+
+    @field_validator("stock_series", mode="before")
+    @classmethod
+    def _split_series(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        chosen: list[str] = []
+        for item in items:
+            name = str(item).strip().lower()
+            if not name:
+                continue
+            if name not in SERIES_NAMES:
+                raise ValueError(f"{item!r} is not a series; choose from {', '.join(SERIES_NAMES)}")
+            if name not in chosen:
+                chosen.append(name)
+        if not chosen:
+            raise ValueError(f"no series given; choose from {', '.join(SERIES_NAMES)}")
+        return tuple(chosen)
+
+    @field_validator("weekly_schedule_cron", "monthly_schedule_cron", "intraday_schedule_cron")
+    @classmethod
+    def _check_series_cron(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return validate_cron(value)
+        except CronError as exc:
+            raise ValueError(str(exc)) from exc
+
+    def series_cron(self, series: str) -> str | None:
+        """The cron a series' schedule was given in the environment (None: its default)."""
+        if series == "daily":
+            return self.dag_schedule_cron
+        value = getattr(self, f"{series}_schedule_cron", None)
+        return value if isinstance(value, str) else None
 
     @field_validator("stock_symbols", mode="before")
     @classmethod

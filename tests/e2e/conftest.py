@@ -102,6 +102,8 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "API_CALLS_PER_MINUTE": "1000",
             "API_DAILY_BUDGET": "1000",
             "STOCKPIPE_DATA_DIR": str(root / "data"),
+            # The deployed stack runs the schedules of the series chosen here, no others.
+            "STOCK_SERIES": "daily,weekly",
         }
 
         subprocess.run(

@@ -57,6 +57,20 @@ def test_the_daemon_is_healthy_and_runs_daily_stock_schedule(e2e_stack: Stack) -
     assert schedule["scheduleState"]["status"] == "RUNNING"
 
 
+def test_the_daemon_runs_the_schedules_of_the_chosen_series_only(e2e_stack: Stack) -> None:
+    schedules = e2e_stack.graphql.schedules(e2e_stack.repository)
+    states = {
+        name: (schedule["cronSchedule"], schedule["scheduleState"]["status"])
+        for name, schedule in schedules.items()
+    }
+    assert states == {
+        "daily_stock_schedule": ("0 6 * * *", "RUNNING"),
+        "weekly_stock_schedule": ("30 18 * * 1-5", "RUNNING"),
+        "monthly_stock_schedule": ("30 18 * * 1-5", "STOPPED"),
+        "intraday_stock_schedule": ("*/15 4-20 * * 1-5", "STOPPED"),
+    }
+
+
 def test_the_database_refuses_a_connection_without_the_password(e2e_stack: Stack) -> None:
     params = conninfo_to_dict(e2e_stack.conninfo)
     params.pop("password")

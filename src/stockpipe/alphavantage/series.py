@@ -128,6 +128,8 @@ class SeriesRequest:
     interval: str | None = None  # intraday only
     month: str | None = None  # intraday only, YYYY-MM
     datatype: Literal["json", "csv"] = "json"
+    # intraday only: None leaves Alpha Vantage's default (true: 04:00-20:00 New York)
+    extended_hours: bool | None = None
 
     def __post_init__(self) -> None:
         if not self.symbol or self.symbol != self.symbol.strip():
@@ -139,6 +141,8 @@ class SeriesRequest:
                 raise ValueError(f"month {self.month!r} must look like YYYY-MM")
         elif self.interval is not None or self.month is not None:
             raise ValueError(f"interval and month apply to intraday only, not {self.function}")
+        elif self.extended_hours is not None:
+            raise ValueError(f"extended_hours applies to intraday only, not {self.function}")
         if self.outputsize is not None and not self.spec.takes_outputsize:
             raise ValueError(f"{self.function} has no outputsize parameter")
         if self.outputsize not in (None, "compact", "full"):
@@ -167,6 +171,8 @@ class SeriesRequest:
             params["interval"] = self.interval
         if self.month is not None:
             params["month"] = self.month
+        if self.extended_hours is not None:
+            params["extended_hours"] = "true" if self.extended_hours else "false"
         if self.datatype != "json":
             params["datatype"] = self.datatype
         return params

@@ -11,9 +11,10 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stockpipe.errors import StockpipeError
+from stockpipe.market_calendar import NEW_YORK_KEY
 
 # CSV bodies carry no Meta Data; every Alpha Vantage stock series is dated in US/Eastern.
-DEFAULT_ZONE = "America/New_York"
+DEFAULT_ZONE = NEW_YORK_KEY
 
 _ALIASES = {
     "us/eastern": "America/New_York",

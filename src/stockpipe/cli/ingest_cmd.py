@@ -9,10 +9,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from stockpipe.alphavantage import INTRADAY_INTERVALS
 from stockpipe.cli import configure_logging
 from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.results import RunStatus, RunSummary, SymbolResult
 from stockpipe.redact import redact
+from stockpipe.series import SERIES_NAMES
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store import DatabaseError
 
@@ -42,18 +44,40 @@ Exit codes:
 @click.option(
     "--retry-rejected",
     is_flag=True,
-    help="Call symbols Alpha Vantage rejected as invalid now, instead of skipping them until"
+    help="Call symbols Alpha Vantage rejected as invalid (and a series this key got a"
+    " premium-only reply for) now, instead of skipping them until"
     " API_REJECTED_SYMBOL_RETRY_DAYS have passed.",
 )
-def command(symbols: str | None, output_size: str | None, retry_rejected: bool) -> None:
-    """Fetch the latest daily bars of every symbol into stock_data, once.
+@click.option(
+    "--series",
+    type=click.Choice(SERIES_NAMES),
+    default="daily",
+    show_default=True,
+    help="Which bars: daily (stock_data), weekly, monthly or intraday (stock_data_<series>).",
+)
+@click.option(
+    "--interval",
+    type=click.Choice(INTRADAY_INTERVALS),
+    default=None,
+    help="Intraday bar interval instead of STOCK_INTRADAY_INTERVAL (with --series intraday).",
+)
+def command(
+    symbols: str | None,
+    output_size: str | None,
+    retry_rejected: bool,
+    series: str,
+    interval: str | None,
+) -> None:
+    """Fetch the latest bars of every symbol into stock_data (or the table of --series), once.
 
     Symbols already holding the latest completed NYSE session cost no API call. Calls are
     spaced and counted against the daily budget shared with every other stockpipe process;
     what the budget cannot cover is deferred and taken first next time. A symbol Alpha Vantage
     rejected as invalid fails without a call until its retry day, then is tried after the rest.
     """
-    settings = _load_settings(symbols, output_size)
+    if interval is not None and series != "intraday":
+        raise click.UsageError("--interval applies to --series intraday only")
+    settings = _load_settings(symbols, output_size, interval)
     configure_logging(settings)
     stderr = Console(stderr=True)
     try:
@@ -76,17 +100,23 @@ def command(symbols: str | None, output_size: str | None, retry_rejected: bool) 
                 progress.update(task, advance=1, description=f"{result.symbol} {result.status}")
 
             summary = ingest_symbols(
-                context, settings.stock_symbols, on_result=advance, retry_rejected=retry_rejected
+                context,
+                settings.stock_symbols,
+                on_result=advance,
+                retry_rejected=retry_rejected,
+                series=series,
             )
     except DatabaseError as exc:
         click.echo(f"stockpipe ingest: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)
-    _print_summary(summary)
+    _print_summary(summary, series)
     sys.exit(EXIT_CODES[summary.status])
 
 
-def _load_settings(symbols: str | None, output_size: str | None) -> Settings:
+def _load_settings(symbols: str | None, output_size: str | None, interval: str | None) -> Settings:
     overrides: dict[str, object] = {}
+    if interval is not None:
+        overrides["STOCK_INTRADAY_INTERVAL"] = interval
     if symbols is not None:
         overrides["STOCK_SYMBOLS"] = symbols
     if output_size is not None:
@@ -98,8 +128,11 @@ def _load_settings(symbols: str | None, output_size: str | None) -> Settings:
         sys.exit(2)
 
 
-def _print_summary(summary: RunSummary) -> None:
-    table = Table(title=f"ingest: {summary.status.value}", title_justify="left")
+def _print_summary(summary: RunSummary, series: str) -> None:
+    title = f"ingest: {summary.status.value}"
+    if series != "daily":
+        title = f"ingest {series}: {summary.status.value}"
+    table = Table(title=title, title_justify="left")
     for name in ("symbol", "status", "calls", "inserted", "updated", "unchanged", "skipped"):
         table.add_column(name, justify="left" if name in ("symbol", "status") else "right")
     table.add_column("latest bar")

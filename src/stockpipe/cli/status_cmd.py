@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from stockpipe.alphavantage import INTRADAY_INTERVALS
 from stockpipe.cli import configure_logging, load_settings_or_exit
 from stockpipe.ingest.overview import SymbolOverview, stored_symbols, symbol_overview
+from stockpipe.ingest.premium import active_denial
 from stockpipe.ingest.quota import BudgetInfo, budget_info
 from stockpipe.ingest.rejection import RETRY_HINT, Rejection
 from stockpipe.ingest.state import SymbolState
 from stockpipe.market_calendar import latest_completed_session
 from stockpipe.redact import redact
+from stockpipe.series import DAILY, SERIES_NAMES, Series, series_named
 from stockpipe.store import Database, DatabaseError
 
 
@@ -25,46 +28,81 @@ from stockpipe.store import Database, DatabaseError
     metavar="A,B",
     help="Only these tickers (default: STOCK_SYMBOLS plus every symbol already stored).",
 )
-def command(symbols: str | None) -> None:
-    """Per symbol: rows, first and last bar, missing sessions, last ingest result; and the API
-    calls spent today (Alpha Vantage's day, US/Eastern) against API_DAILY_BUDGET.
+@click.option(
+    "--series",
+    type=click.Choice(SERIES_NAMES),
+    default="daily",
+    show_default=True,
+    help="Which table: daily (stock_data), weekly, monthly or intraday (stock_data_<series>).",
+)
+@click.option(
+    "--interval",
+    type=click.Choice(INTRADAY_INTERVALS),
+    default=None,
+    help="Intraday bar interval instead of STOCK_INTRADAY_INTERVAL (with --series intraday).",
+)
+def command(symbols: str | None, series: str, interval: str | None) -> None:
+    """Per symbol: rows, first and last bar, missing sessions (weeks, months), last ingest
+    result; and the API calls spent today (Alpha Vantage's day, US/Eastern) against
+    API_DAILY_BUDGET.
 
     Missing sessions are NYSE trading days with no bar: between the first and the last stored
-    bar, plus those after the last bar up to the latest completed session.
+    bar, plus those after the last bar up to the latest completed session. For weekly and
+    monthly bars they are weeks (months) holding sessions but no row.
     """
     settings = load_settings_or_exit()
     configure_logging(settings)
     target = latest_completed_session()
+    described = series_named(series)
+    chosen = interval or settings.stock_intraday_interval
+    shown_interval = chosen if described.table.per_interval else None
     try:
         with Database.from_settings(settings) as db:
             if symbols:
                 wanted = [s.strip().upper() for s in symbols.split(",") if s.strip()]
             else:
-                wanted = list(dict.fromkeys([*settings.stock_symbols, *stored_symbols(db)]))
-            overviews = symbol_overview(db, wanted, target=target)
+                stored = stored_symbols(db, described)
+                wanted = list(dict.fromkeys([*settings.stock_symbols, *stored]))
+            overviews = symbol_overview(
+                db, wanted, target=target, series=described, interval=shown_interval
+            )
             budget = budget_info(db, settings)
+            _, denied = active_denial(db, settings, described, datetime.now(UTC))
     except DatabaseError as exc:
         click.echo(f"stockpipe status: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)
     console = _console()
-    console.print(_symbol_table(overviews, target))
+    console.print(_symbol_table(overviews, target, described, shown_interval))
     for line in _rejection_lines(overviews, settings.api_rejected_symbol_retry_days):
         click.echo(line)
+    if denied:
+        click.echo(denied)
     click.echo(_budget_line(budget))
 
 
-def _symbol_table(overviews: list[SymbolOverview], target: date) -> Table:
-    table = Table(title=f"stock_data (latest completed session: {target})", title_justify="left")
-    for name in ("symbol", "rows", "first bar", "last bar", "missing", "last result", "when"):
-        table.add_column(name, justify="right" if name in ("rows", "missing") else "left")
+def _symbol_table(
+    overviews: list[SymbolOverview],
+    target: date,
+    series: Series = DAILY,
+    interval: str | None = None,
+) -> Table:
+    name = series.table.name + (f" ({interval})" if interval else "")
+    table = Table(title=f"{name} (latest completed session: {target})", title_justify="left")
+    for column in ("symbol", "rows", "first bar", "last bar", "missing", "last result", "when"):
+        table.add_column(column, justify="right" if column in ("rows", "missing") else "left")
     table.add_column("message", overflow="fold")
+    intraday = series.table.per_interval
     for o in overviews:
         state = o.state
+        first = _when(o.first_ts) if intraday and o.first_ts else str(o.first_bar or "-")
+        last = _when(o.last_ts) if intraday and o.last_ts else str(o.last_bar or "-")
+        if o.provisional:
+            last += " (open)"
         table.add_row(
             o.symbol,
             str(o.rows),
-            str(o.first_bar or "-"),
-            str(o.last_bar or "-"),
+            first,
+            last,
             "-" if o.missing is None else str(o.missing),
             _last_result(state) if state else "never run",
             _when(state.last_attempt_at) if state else "-",

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from stockpipe.defs.assets import build_stock_data_asset
-from stockpipe.defs.jobs import build_stock_job
+from stockpipe.defs.assets import build_series_asset
+from stockpipe.defs.jobs import build_series_job
 from stockpipe.defs.resources import stockpipe_resource_from_env
-from stockpipe.defs.schedules import build_daily_schedule
+from stockpipe.defs.schedules import build_series_schedule
+from stockpipe.series import SERIES
 from stockpipe.settings import Settings
 
 
@@ -27,12 +28,19 @@ def symbol_partitions(settings: Settings) -> dg.StaticPartitionsDefinition:
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
+    """Every series gets its asset, job and schedule (stock_data, stock_job and
+    daily_stock_schedule for daily); STOCK_SERIES decides which schedules start running."""
     partitions = symbol_partitions(settings)
-    stock_data = build_stock_data_asset(partitions)
-    stock_job = build_stock_job(stock_data)
+    assets, jobs, schedules = [], [], []
+    for series in SERIES.values():
+        asset = build_series_asset(series, partitions)
+        job = build_series_job(series, asset)
+        assets.append(asset)
+        jobs.append(job)
+        schedules.append(build_series_schedule(series, job, partitions, settings))
     return dg.Definitions(
-        assets=[stock_data],
-        jobs=[stock_job],
-        schedules=[build_daily_schedule(stock_job, partitions, settings.dag_schedule_cron)],
+        assets=assets,
+        jobs=jobs,
+        schedules=schedules,
         resources={"stockpipe": stockpipe_resource_from_env()},
     )

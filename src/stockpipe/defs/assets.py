@@ -1,4 +1,6 @@
-"""`stock_data`: one partition per symbol, all selected symbols ingested in a single step.
+"""One asset per series, named like its table (`stock_data`, `stock_data_weekly`,
+`stock_data_monthly`, `stock_data_intraday`): one partition per symbol, all selected symbols
+ingested in a single step.
 
 The library's `ingest_symbols` runs the whole batch (so fetches overlap loads and the run pays
 its start-up once). Dagster would stamp every partition of a single-run range with the same
@@ -18,11 +20,12 @@ from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
-from stockpipe.defs.checks import ASSET_NAME, CHECK_SPECS, evaluate_checks
+from stockpipe.defs.checks import check_specs, evaluate_checks
 from stockpipe.defs.resources import StockpipeResource
 from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.results import RunStatus, RunSummary, SymbolResult, SymbolStatus
 from stockpipe.logs import library_logs_to
+from stockpipe.series import DAILY, Series
 from stockpipe.settings import SettingsError
 from stockpipe.store.errors import DatabaseError, TransientDatabaseError
 
@@ -40,21 +43,39 @@ _REPORTED = (SymbolStatus.LOADED, SymbolStatus.UP_TO_DATE)
 
 
 def build_stock_data_asset(partitions: dg.PartitionsDefinition[str]) -> dg.AssetsDefinition:
+    return build_series_asset(DAILY, partitions)
+
+
+def _description(series: Series) -> str:
+    if series is DAILY:
+        return (
+            "Daily bars from Alpha Vantage in the PostgreSQL table stock_data, "
+            "one partition per symbol of STOCK_SYMBOLS."
+        )
+    return (
+        f"{series.description}, from Alpha Vantage in the PostgreSQL table {series.table.name},"
+        " one partition per symbol of STOCK_SYMBOLS."
+    )
+
+
+def build_series_asset(
+    series: Series, partitions: dg.PartitionsDefinition[str]
+) -> dg.AssetsDefinition:
+    """The asset of one series; every series' asset is this one function with its description."""
     with warnings.catch_warnings():
-        # Beta in 1.13, and exactly what stock_job needs: a backfill of every symbol is one run.
+        # Beta in 1.13, and exactly what the jobs need: a backfill of every symbol is one run.
         warnings.simplefilter("ignore", dg.BetaWarning)
         as_asset = dg.asset(
-            name=ASSET_NAME,
+            name=series.table.name,
             partitions_def=partitions,
             backfill_policy=dg.BackfillPolicy.single_run(),
             output_required=False,
-            check_specs=CHECK_SPECS,
+            check_specs=check_specs(series),
             pool=API_POOL,
             retry_policy=TRANSIENT_RETRY,
             group_name="stocks",
             kinds={"postgres"},
-            description="Daily bars from Alpha Vantage in the PostgreSQL table stock_data, "
-            "one partition per symbol of STOCK_SYMBOLS.",
+            description=_description(series),
         )
 
     @as_asset
@@ -68,12 +89,13 @@ def build_stock_data_asset(partitions: dg.PartitionsDefinition[str]) -> dg.Asset
                 library_logs_to(context.log.log, ctx.settings),
             ):
                 summary: RunSummary | None = None
-                for item in _ingest_as_reported(ctx, symbols):
+                for item in _ingest_as_reported(ctx, symbols, series):
                     if isinstance(item, RunSummary):
                         summary = item
                     else:
                         yield symbol_event(context.asset_key, item)
-                yield from evaluate_checks(ctx.db, symbols)
+                interval = ctx.settings.stock_intraday_interval
+                yield from evaluate_checks(ctx.db, symbols, series, interval)
         except (SettingsError, DatabaseError) as exc:
             if isinstance(exc, TransientDatabaseError):
                 raise
@@ -139,7 +161,7 @@ def summary_metadata(summary: RunSummary) -> dict[str, dg.MetadataValue]:
 
 
 def _ingest_as_reported(
-    ctx: IngestContext, symbols: Sequence[str]
+    ctx: IngestContext, symbols: Sequence[str], series: Series = DAILY
 ) -> Iterator[SymbolResult | RunSummary]:
     """Each SymbolResult as the library reports it, then the RunSummary.
 
@@ -150,7 +172,7 @@ def _ingest_as_reported(
 
     def work() -> None:
         try:
-            handoff.put(ingest_symbols(ctx, symbols, on_result=handoff.put))
+            handoff.put(ingest_symbols(ctx, symbols, on_result=handoff.put, series=series))
         except BaseException as exc:  # re-raised on the step's own thread below
             handoff.put(exc)
 

@@ -1,21 +1,22 @@
-"""What is stored, per symbol: rows, first and last bar, missing sessions, last ingest result.
+"""What is stored, per symbol and series: rows, first and last bar, missing sessions (daily,
+intraday) or periods (weekly, monthly), last ingest result.
 
 Backs `stockpipe status`; "missing" is measured against the NYSE calendar, so weekends and
-holidays never count as holes.
+holidays never count as holes, and a week without sessions is no missing week.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
-
-import psycopg
+from datetime import date, datetime
 
 from stockpipe.ingest.state import SymbolState, load_states
-from stockpipe.market_calendar import sessions_between
+from stockpipe.market_calendar import period_start, periods_between, sessions_between
+from stockpipe.series import DAILY, Planning, Series
 from stockpipe.store import Database
+from stockpipe.store.bars_read import bar_summary
+from stockpipe.store.symbol_state import stored_symbols as _stored_symbols
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,51 +25,80 @@ class SymbolOverview:
     rows: int
     first_bar: date | None
     last_bar: date | None
-    missing_inside: int  # sessions between the first and the last bar with no row
-    missing_after: int  # sessions after the last bar up to the latest completed session
+    missing_inside: int  # sessions (periods) between the first and the last bar with no row
+    missing_after: int  # sessions (periods) after the last bar up to the latest completed one
     state: SymbolState | None
+    first_ts: datetime | None = None  # the bars' own times (intraday shows these)
+    last_ts: datetime | None = None
+    provisional: int = 0  # rows of a period that had not closed when they were fetched
 
     @property
     def missing(self) -> int | None:
-        """Sessions without a bar; None when nothing is stored (there is no range yet)."""
+        """Sessions (periods) without a bar; None when nothing is stored (no range yet)."""
         return None if self.rows == 0 else self.missing_inside + self.missing_after
 
 
-def stored_symbols(db: Database) -> list[str]:
-    """Every symbol with bars or an ingest result, sorted."""
-    rows = db.run(
-        lambda conn: conn.execute(
-            "SELECT DISTINCT symbol FROM stock_data UNION SELECT symbol FROM symbol_state"
-            " ORDER BY 1"
-        ).fetchall()
-    )
-    return [str(row[0]) for row in rows]
+def stored_symbols(db: Database, series: Series = DAILY) -> list[str]:
+    """Every symbol with bars or an ingest result of `series`, sorted."""
+    return _stored_symbols(db, series)
 
 
-def symbol_overview(db: Database, symbols: Sequence[str], *, target: date) -> list[SymbolOverview]:
+def _units(series: Series) -> Callable[[date, date], list[date]]:
+    """The calendar units "missing" counts: sessions, or the starts of weeks / months."""
+    if series.planning is Planning.WEEKS:
+        return lambda first, last: periods_between(first, last, "week")
+    if series.planning is Planning.MONTHS:
+        return lambda first, last: periods_between(first, last, "month")
+    return sessions_between
+
+
+def _unit_of(series: Series) -> Callable[[date], date]:
+    if series.planning is Planning.WEEKS:
+        return lambda day: period_start(day, "week")
+    if series.planning is Planning.MONTHS:
+        return lambda day: period_start(day, "month")
+    return lambda day: day
+
+
+def symbol_overview(
+    db: Database,
+    symbols: Sequence[str],
+    *,
+    target: date,
+    series: Series = DAILY,
+    interval: str | None = None,
+) -> list[SymbolOverview]:
     """One overview per symbol, in the given order; `target` is the latest completed session."""
     wanted = list(dict.fromkeys(symbols))
-
-    def read(conn: psycopg.Connection[Any]) -> dict[str, list[date]]:
-        rows = conn.execute(
-            "SELECT symbol, array_agg((ts AT TIME ZONE 'America/New_York')::date ORDER BY ts)"
-            " FROM stock_data WHERE symbol = ANY(%s) GROUP BY symbol",
-            (wanted,),
-        ).fetchall()
-        return {str(row[0]): list(row[1]) for row in rows}
-
-    dates_by_symbol = db.run(read)
-    states = load_states(db, wanted)
+    stored = bar_summary(db, wanted, table=series.table, interval=interval)
+    states = load_states(db, wanted, series)
+    units, unit_of = _units(series), _unit_of(series)
     overviews = []
     for symbol in wanted:
-        dates = dates_by_symbol.get(symbol, [])
+        summary = stored.get(symbol)
+        count, first_ts, last_ts = (
+            (summary.rows, summary.first_ts, summary.last_ts) if summary else (0, None, None)
+        )
+        open_rows = summary.provisional if summary else 0
+        dates = summary.dates if summary else []
         first, last = (dates[0], dates[-1]) if dates else (None, None)
         inside = after = 0
         if first is not None and last is not None:
-            stored = set(dates)
-            inside = sum(1 for day in sessions_between(first, last) if day not in stored)
-            after = len([day for day in sessions_between(last, target) if day > last])
+            have = {unit_of(day) for day in dates}
+            inside = sum(1 for unit in units(first, last) if unit not in have)
+            after = len([u for u in units(last, target) if u > unit_of(last)])
         overviews.append(
-            SymbolOverview(symbol, len(dates), first, last, inside, after, states.get(symbol))
+            SymbolOverview(
+                symbol,
+                int(count),
+                first,
+                last,
+                inside,
+                after,
+                states.get(symbol),
+                first_ts,
+                last_ts,
+                int(open_rows),
+            )
         )
     return overviews

@@ -7,7 +7,7 @@ a database or a server.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from stockpipe.market_calendar import sessions_between
@@ -31,6 +31,8 @@ class FetchPlan:
     output_size: OutputSize | None  # None: no call needed
     # Full history was wanted but this key only gets compact: what is stored stays partial.
     history_limited: bool = False
+    # Intraday: the start (UTC) of the newest bar complete when planned; `target` is its session.
+    target_ts: datetime | None = None
 
     @property
     def needs_call(self) -> bool:

@@ -20,20 +20,18 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
-
-import psycopg
 
 from stockpipe.ingest.results import SymbolResult, SymbolStatus
+from stockpipe.market_calendar import NEW_YORK
+from stockpipe.series import DAILY, Series
 from stockpipe.store import Database, DatabaseError
+from stockpipe.store.symbol_state import load_unpublished, mark_unpublished
 
 logger = logging.getLogger(__name__)
 
 # Alpha Vantage usually has the daily bar within an hour or so of the close; asking more often
 # than this only spends calls on the same "not yet" answer.
 PUBLICATION_WAIT = timedelta(minutes=60)
-_MESSAGE_ZONE = ZoneInfo("America/New_York")  # the zone the sessions and the quota live in
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +54,7 @@ def waiting_for(unpublished: Unpublished | None, target: date, now: datetime) ->
 
 def wait_message(unpublished: Unpublished) -> str:
     def clock(moment: datetime) -> str:
-        return moment.astimezone(_MESSAGE_ZONE).strftime("%H:%M")
+        return moment.astimezone(NEW_YORK).strftime("%H:%M")
 
     return (
         f"Alpha Vantage had no bar for {unpublished.session} at {clock(unpublished.asked_at)}"
@@ -64,40 +62,29 @@ def wait_message(unpublished: Unpublished) -> str:
     )
 
 
-def note_publication(db: Database, result: SymbolResult, target: date, at: datetime) -> None:
+def note_publication(
+    db: Database, result: SymbolResult, target: date, at: datetime, series: Series = DAILY
+) -> None:
     """After record_result (so the symbol's row exists): if a call at `at` loaded bars that
     still lack `target`, remember it. A reached target needs no clearing: no call is planned
     then, and a later target never matches. A failure is only logged: it costs one more call."""
     if result.status is not SymbolStatus.LOADED or (result.latest_bar or target) >= target:
         return
-    symbol, session = result.symbol, target
     try:
-        db.run(
-            lambda conn: conn.execute(
-                "UPDATE symbol_state SET unpublished_session = %s, unpublished_asked_at = %s"
-                " WHERE symbol = %s",
-                (session, at, symbol),
-            )
-        )
+        mark_unpublished(db, result.symbol, target, at, series)
     except DatabaseError as exc:
-        logger.error("%s: could not record that %s is not published yet: %s", symbol, session, exc)
+        logger.error(
+            "%s: could not record that %s is not published yet: %s", result.symbol, target, exc
+        )
 
 
-def remembered_unpublished(db: Database, symbols: Iterable[str]) -> dict[str, Unpublished]:
+def remembered_unpublished(
+    db: Database, symbols: Iterable[str], series: Series = DAILY
+) -> dict[str, Unpublished]:
     """The remembered unpublished sessions among `symbols`, by symbol; an unreachable database
     means none (each symbol's own read then reports the outage as its failure)."""
-    wanted = list(symbols)
-
-    def read(conn: psycopg.Connection[Any]) -> dict[str, Unpublished]:
-        rows = conn.execute(
-            "SELECT symbol, unpublished_session, unpublished_asked_at FROM symbol_state"
-            " WHERE symbol = ANY(%s) AND unpublished_session IS NOT NULL",
-            (wanted,),
-        ).fetchall()
-        return {row[0]: Unpublished(row[0], row[1], row[2]) for row in rows}
-
     try:
-        return db.run(read) if wanted else {}
+        return {row[0]: Unpublished(*row) for row in load_unpublished(db, symbols, series)}
     except DatabaseError as exc:
         logger.error("could not read unpublished sessions: %s", exc)
         return {}

@@ -20,18 +20,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 
 from stockpipe.alphavantage.errors import BudgetExhausted, Outcome
 from stockpipe.clock import Clock, SystemClock
+from stockpipe.market_calendar import NEW_YORK
 from stockpipe.settings import Settings
 from stockpipe.store import Database, DatabaseError
 
 logger = logging.getLogger(__name__)
 
-QUOTA_ZONE = ZoneInfo("America/New_York")
+QUOTA_ZONE = NEW_YORK  # Alpha Vantage's day (see the module docstring)
 # First argument of the two-key pg_advisory_xact_lock: keeps our locks apart from other users'.
 _LOCK_NAMESPACE = 0x51554F54  # "QUOT"
 # After a rate-limit reply: space calls at least this far apart, doubling on every further

@@ -20,13 +20,12 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
-
-import psycopg
 
 from stockpipe.alphavantage import AlphaVantageError, InvalidCall
 from stockpipe.ingest.quota import quota_day
+from stockpipe.series import DAILY, Series
 from stockpipe.store import Database, DatabaseError
+from stockpipe.store.symbol_state import load_rejections as stored_rejections
 
 logger = logging.getLogger(__name__)
 RETRY_HINT = "Fix or remove it in STOCK_SYMBOLS, or run `stockpipe ingest --retry-rejected`"
@@ -74,26 +73,20 @@ def rejection_note(now: datetime, retry_days: int) -> str:
     return f"; skipped without a call until {quota_day(now) + timedelta(days=retry_days)}"
 
 
-def remembered_rejections(db: Database, symbols: Iterable[str]) -> dict[str, Rejection]:
+def remembered_rejections(
+    db: Database, symbols: Iterable[str], series: Series = DAILY
+) -> dict[str, Rejection]:
     """Like load_rejections, but an unreachable database means none: each symbol's own
     database read then reports the outage as that symbol's failure."""
     try:
-        return load_rejections(db, symbols)
+        return load_rejections(db, symbols, series)
     except DatabaseError as exc:
         logger.error("could not read rejected symbols: %s", exc)
         return {}
 
 
-def load_rejections(db: Database, symbols: Iterable[str]) -> dict[str, Rejection]:
+def load_rejections(
+    db: Database, symbols: Iterable[str], series: Series = DAILY
+) -> dict[str, Rejection]:
     """The remembered rejections among `symbols`, by symbol."""
-    wanted = list(symbols)
-
-    def read(conn: psycopg.Connection[Any]) -> dict[str, Rejection]:
-        rows = conn.execute(
-            "SELECT symbol, rejected_at, rejected_reason FROM symbol_state"
-            " WHERE symbol = ANY(%s) AND rejected_at IS NOT NULL",
-            (wanted,),
-        ).fetchall()
-        return {row[0]: Rejection(row[0], row[1], row[2]) for row in rows}
-
-    return db.run(read) if wanted else {}
+    return {row[0]: Rejection(*row) for row in stored_rejections(db, symbols, series)}

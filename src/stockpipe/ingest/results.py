@@ -11,15 +11,9 @@ from datetime import date
 from enum import StrEnum
 
 from stockpipe.alphavantage.errors import UNREACHABLE
+from stockpipe.status import SymbolStatus
 
-
-class SymbolStatus(StrEnum):
-    LOADED = "loaded"  # a call was made and its bars were upserted
-    UP_TO_DATE = "up_to_date"  # the stored bars already hold the latest completed session
-    # no call could be spent (budget or rate limit), or none is worth it yet (the target session
-    # is not published: stockpipe.ingest.publication): first in line next run
-    DEFERRED = "deferred"
-    FAILED = "failed"  # a permanent error, or a transient one that outlived its retries
+__all__ = ["RunStatus", "RunSummary", "SymbolResult", "SymbolStatus"]
 
 
 class RunStatus(StrEnum):

@@ -16,9 +16,11 @@ from collections.abc import Callable, Sequence
 
 from stockpipe.ingest.context import IngestContext
 from stockpipe.ingest.overlap import overlapped
+from stockpipe.ingest.premium import active_denial
 from stockpipe.ingest.publication import remembered_unpublished
 from stockpipe.ingest.rejection import remembered_rejections
-from stockpipe.ingest.results import RunSummary, SymbolResult
+from stockpipe.ingest.results import RunSummary, SymbolResult, SymbolStatus
+from stockpipe.ingest.series_run import SeriesRun
 from stockpipe.ingest.state import order_symbols
 from stockpipe.ingest.steps import (
     UNREAD,
@@ -28,6 +30,7 @@ from stockpipe.ingest.steps import (
     finish,
     prepare,
 )
+from stockpipe.series import DAILY, Series
 from stockpipe.store import DatabaseError, latest_bar_ts_by_symbol
 
 __all__ = ["IngestContext", "ingest_symbol", "ingest_symbols"]
@@ -35,14 +38,34 @@ __all__ = ["IngestContext", "ingest_symbol", "ingest_symbols"]
 logger = logging.getLogger(__name__)
 
 
-def ingest_symbol(ctx: IngestContext, symbol: str, *, retry_rejected: bool = False) -> SymbolResult:
-    """Plan, fetch and store one symbol; record and return its result. Never raises for the
-    symbol's own failures (API or database): they come back as a FAILED or DEFERRED result."""
-    rejections = {} if retry_rejected else remembered_rejections(ctx.db, [symbol])
-    unpublished = remembered_unpublished(ctx.db, [symbol]).get(symbol)
-    return finish(
-        ctx, prepare(ctx, symbol, Halt(), rejections.get(symbol), unpublished=unpublished)
-    )
+def ingest_symbol(
+    ctx: IngestContext,
+    symbol: str,
+    *,
+    retry_rejected: bool = False,
+    series: Series | str = DAILY,
+) -> SymbolResult:
+    """Plan, fetch and store one symbol of `series`; record and return its result. Never raises
+    for the symbol's own failures (API or database): they come back as a FAILED or DEFERRED
+    result."""
+    run = SeriesRun.of(series, ctx.settings)
+    rejections = {} if retry_rejected else remembered_rejections(ctx.db, [symbol], run.series)
+    unpublished = remembered_unpublished(ctx.db, [symbol], run.series).get(symbol)
+    halt = _halt_for(ctx, run, retry_rejected)
+    prepared = prepare(ctx, symbol, halt, rejections.get(symbol), unpublished=unpublished, run=run)
+    return finish(ctx, prepared, run)
+
+
+def _halt_for(ctx: IngestContext, run: SeriesRun, retry_rejected: bool) -> Halt:
+    """A run's Halt, already set when the key is known to get only premium replies for the
+    series (stockpipe.ingest.premium): then no symbol of it costs a call."""
+    halt = Halt()
+    denial, skipped = active_denial(ctx.db, ctx.settings, run.series, ctx.clock.now())
+    if denial is not None and (retry_rejected or skipped is None):
+        halt.retrying_denial = True
+    elif skipped is not None:
+        halt.status, halt.reason = SymbolStatus.FAILED, skipped
+    return halt
 
 
 def ingest_symbols(
@@ -51,8 +74,14 @@ def ingest_symbols(
     *,
     on_result: Callable[[SymbolResult], None] | None = None,
     retry_rejected: bool = False,
+    series: Series | str = DAILY,
 ) -> RunSummary:
-    """Ingest many symbols: deferred ones first, then never loaded, then stalest, then those
+    """Ingest many symbols of `series` (daily unless named: "weekly", "monthly", "intraday",
+    or a stockpipe.series.Series; the intraday interval and extended hours come from the
+    settings). Every series shares the key's budget, spacing and per-minute cap; the order,
+    rejections and deferrals below are remembered per series.
+
+    The symbols go: deferred ones first, then never loaded, then stalest, then those
     Alpha Vantage rejected. A rejected symbol costs no call (FAILED, saying why) until its
     quarantine ends, or at once with `retry_rejected` (see stockpipe.ingest.rejection). A
     symbol whose target session Alpha Vantage lately did not have yet is DEFERRED without a call
@@ -63,21 +92,24 @@ def ingest_symbols(
     retry, or rejects the key) no further call is made: the remaining symbols that need one
     come back DEFERRED (FAILED for a rejected key); those already up to date still say so.
     """
+    run = SeriesRun.of(series, ctx.settings)
     try:
-        ordered = order_symbols(ctx.db, symbols)
+        ordered = order_symbols(ctx.db, symbols, run.series, run.interval)
     except DatabaseError as exc:
         logger.error("could not read symbol state, keeping the given order: %s", exc)
         ordered = list(dict.fromkeys(symbols))
-    rejections = {} if retry_rejected else remembered_rejections(ctx.db, ordered)
-    unpublished = remembered_unpublished(ctx.db, ordered)
+    rejections = {} if retry_rejected else remembered_rejections(ctx.db, ordered, run.series)
+    unpublished = remembered_unpublished(ctx.db, ordered, run.series)
     # Every symbol's newest stored bar in one query instead of one per symbol. Read before the
     # first fetch, so a concurrent writer can only have stored more since: the plan may then
     # fetch what is already there (upserts are idempotent), never skip what is missing.
     try:
-        latest = latest_bar_ts_by_symbol(ctx.db, ordered)
+        latest = latest_bar_ts_by_symbol(
+            ctx.db, ordered, table=run.series.table, interval=run.interval
+        )
     except DatabaseError:
         latest = {}  # each symbol reads its own again, and fails alone if the database does
-    halt = Halt()
+    halt = _halt_for(ctx, run, retry_rejected)
     results: list[SymbolResult] = []
     fetched = overlapped(
         ordered,
@@ -88,6 +120,7 @@ def ingest_symbols(
             rejections.get(symbol),
             stored=latest.get(symbol, UNREAD),
             unpublished=unpublished.get(symbol),
+            run=run,
         ),
         name="stockpipe-fetch",
         item_timeout=fetch_time_bound(ctx),
@@ -95,12 +128,13 @@ def ingest_symbols(
     )
     try:
         for prepared in fetched:
-            result = finish(ctx, prepared)
+            result = finish(ctx, prepared, run)
             results.append(result)
             if on_result is not None:
                 on_result(result)
     finally:
         fetched.close()
     summary = RunSummary(tuple(results))
-    logger.info("ingest run %s: %s", summary.status.value, summary.message)
+    prefix = "" if run.is_daily else f"{run.label} "
+    logger.info("%singest run %s: %s", prefix, summary.status.value, summary.message)
     return summary

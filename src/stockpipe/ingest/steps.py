@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from stockpipe.alphavantage import (
     AlphaVantageError,
@@ -19,12 +18,14 @@ from stockpipe.alphavantage import (
     InvalidApiKey,
     NoValidBars,
     ParsedSeries,
+    PremiumEndpoint,
     PremiumParameter,
     RateLimited,
     SeriesRequest,
 )
 from stockpipe.ingest.context import IngestContext
-from stockpipe.ingest.plan import FetchPlan, OutputSize, plan_fetch
+from stockpipe.ingest.plan import FetchPlan, OutputSize
+from stockpipe.ingest.premium import forget_denial, premium_message, remember_denial
 from stockpipe.ingest.publication import Unpublished, note_publication, wait_message, waiting_for
 from stockpipe.ingest.quota import SLOW_SPACING_CAP_SEC
 from stockpipe.ingest.rejection import (
@@ -35,14 +36,13 @@ from stockpipe.ingest.rejection import (
     rejection_note,
 )
 from stockpipe.ingest.results import SymbolResult, SymbolStatus
+from stockpipe.ingest.series_run import SeriesRun
 from stockpipe.ingest.state import record_result
-from stockpipe.market_calendar import latest_completed_session
+from stockpipe.market_calendar import new_york_date
 from stockpipe.store import DatabaseError, latest_bar_ts, upsert_bars
 
 # The steps log as the ingest they belong to, so one logger name covers a whole run.
 logger = logging.getLogger("stockpipe.ingest")
-
-BAR_ZONE = ZoneInfo("America/New_York")  # daily bars are dated in US/Eastern
 
 
 class Unread:
@@ -63,6 +63,9 @@ class Halt:
     status: SymbolStatus | None = None
     reason: str = ""
     full_denied: bool | None = None
+    # The series was denied to this key before (stockpipe.ingest.premium) and is being tried
+    # again: a successful fetch clears that memory.
+    retrying_denial: bool = False
 
 
 @dataclass(slots=True)
@@ -86,20 +89,26 @@ def prepare(
     *,
     stored: datetime | Unread | None = UNREAD,
     unpublished: Unpublished | None = None,
+    run: SeriesRun | None = None,
 ) -> Prepared:
-    """Plan and fetch one symbol (the part that talks to the API). Never raises. `stored`:
-    the symbol's newest stored bar time if the caller read it already (None: no bars);
-    `unpublished`: the session Alpha Vantage lately did not have (stockpipe.ingest.publication)."""
+    """Plan and fetch one symbol of a series (daily unless `run` says otherwise: the part that
+    talks to the API). Never raises. `stored`: the symbol's newest stored bar time if the caller
+    read it already (None: no bars); `unpublished`: the session Alpha Vantage lately did not
+    have (stockpipe.ingest.publication)."""
+    run = run or SeriesRun.of("daily", ctx.settings)
     try:
-        latest = latest_bar_ts(ctx.db, symbol) if isinstance(stored, Unread) else stored
-        latest_stored = latest.astimezone(BAR_ZONE).date() if latest else None
-        target = latest_completed_session(ctx.clock.now())
-        if ctx.output_size == "auto" and halt.full_denied is None:
+        table = run.series.table
+        latest = (
+            latest_bar_ts(ctx.db, symbol, table=table, interval=run.interval)
+            if isinstance(stored, Unread)
+            else stored
+        )
+        if run.is_daily and ctx.output_size == "auto" and halt.full_denied is None:
             halt.full_denied = ctx.gate.full_history_denied()
-        plan = plan_fetch(
+        plan = run.plan(
             symbol,
-            latest_stored=latest_stored,
-            target=target,
+            latest,
+            ctx.clock.now(),
             policy=ctx.output_size,
             full_denied=ctx.output_size == "auto" and bool(halt.full_denied),
         )
@@ -128,42 +137,8 @@ def prepare(
     prepared = Prepared(
         symbol, plan, output_size=plan.output_size, history_limited=plan.history_limited
     )
-    with ctx.gate.attribute(symbol, Function.DAILY.value) as tally:
-        try:
-            prepared.series = _fetch_with_fallback(ctx, plan, prepared, halt)
-        except RateLimited as exc:
-            if exc.scope == "day" and not isinstance(exc, BudgetExhausted):
-                _remember_day_exhausted(ctx)
-            # A throttle that outlived the client's retries: more calls now would only burn
-            # budget, so the rest of the run is deferred too.
-            halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
-            prepared.result = _result(symbol, SymbolStatus.DEFERRED, exc.message, plan=plan)
-        except ApiUnreachable as exc:
-            # No attempt reached Alpha Vantage, so none was spent: the next symbols would only
-            # fail the same way. They wait for the next run, first in line.
-            halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
-            prepared.result = _result(symbol, SymbolStatus.DEFERRED, exc.message, plan=plan)
-        except InvalidApiKey as exc:
-            halt.status, halt.reason = SymbolStatus.FAILED, f"not attempted: {exc.message}"
-            prepared.result = _result(symbol, SymbolStatus.FAILED, exc.message, plan=plan)
-        except NoValidBars as exc:
-            prepared.result = _result(
-                symbol, SymbolStatus.FAILED, exc.message, plan=plan, skipped=exc.skipped
-            )
-        except AlphaVantageError as exc:
-            message, rejected = f"{type(exc).__name__}: {exc.message}", is_symbol_rejection(exc)
-            if rejected:
-                message += rejection_note(ctx.clock.now(), retry_days)
-            prepared.result = _result(
-                symbol, SymbolStatus.FAILED, message, plan=plan, rejected=rejected
-            )
-        except DatabaseError as exc:  # the quota gate could not reach PostgreSQL
-            prepared.result = _result(symbol, SymbolStatus.FAILED, f"database: {exc}", plan=plan)
-        except Exception as exc:  # a bug must not stop the other symbols; it is logged whole
-            logger.exception("%s: unexpected error while fetching", symbol)
-            prepared.result = _result(
-                symbol, SymbolStatus.FAILED, f"unexpected {type(exc).__name__}: {exc}", plan=plan
-            )
+    with ctx.gate.attribute(symbol, run.function.value) as tally:
+        _fetch(ctx, run, plan, prepared, halt)
     prepared.calls = tally.calls
     return prepared
 
@@ -195,18 +170,78 @@ def abandoned(symbol: str, waited: float) -> Prepared:
     return Prepared(symbol, None, result=_result(symbol, SymbolStatus.FAILED, message))
 
 
+def _fetch(
+    ctx: IngestContext, run: SeriesRun, plan: FetchPlan, prepared: Prepared, halt: Halt
+) -> None:
+    """Fetch into `prepared.series`, or set `prepared.result` to why not. Never raises."""
+    symbol = plan.symbol
+    try:
+        prepared.series = _fetch_with_fallback(ctx, run, plan, prepared, halt)
+        if halt.retrying_denial:
+            halt.retrying_denial = False
+            forget_denial(ctx.db, ctx.settings, run.series)
+    except (PremiumEndpoint, PremiumParameter) as exc:
+        if run.function is Function.DAILY:  # plain daily is never premium-only: as it was
+            _failed_call(ctx, prepared, exc)
+            return
+        # Not the daily full-history fallback (handled inside the fetch): this key cannot
+        # have the series at all. Remembered per key; the rest of the run spends nothing.
+        message = premium_message(run.series, run.function.value)
+        remember_denial(
+            ctx.db, ctx.settings, run.series,
+            function=run.function.value, reason=exc.message, at=ctx.clock.now(),
+        )  # fmt: skip
+        halt.status, halt.reason = SymbolStatus.FAILED, message
+        prepared.result = _result(symbol, SymbolStatus.FAILED, message, plan=plan)
+    except RateLimited as exc:
+        if exc.scope == "day" and not isinstance(exc, BudgetExhausted):
+            _remember_day_exhausted(ctx)
+        # A throttle that outlived the client's retries: more calls now would only burn
+        # budget, so the rest of the run is deferred too.
+        halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
+        prepared.result = _result(symbol, SymbolStatus.DEFERRED, exc.message, plan=plan)
+    except ApiUnreachable as exc:
+        # No attempt reached Alpha Vantage, so none was spent: the next symbols would only
+        # fail the same way. They wait for the next run, first in line.
+        halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
+        prepared.result = _result(symbol, SymbolStatus.DEFERRED, exc.message, plan=plan)
+    except InvalidApiKey as exc:
+        halt.status, halt.reason = SymbolStatus.FAILED, f"not attempted: {exc.message}"
+        prepared.result = _result(symbol, SymbolStatus.FAILED, exc.message, plan=plan)
+    except NoValidBars as exc:
+        prepared.result = _result(
+            symbol, SymbolStatus.FAILED, exc.message, plan=plan, skipped=exc.skipped
+        )
+    except AlphaVantageError as exc:
+        _failed_call(ctx, prepared, exc)
+    except DatabaseError as exc:  # the quota gate could not reach PostgreSQL
+        prepared.result = _result(symbol, SymbolStatus.FAILED, f"database: {exc}", plan=plan)
+    except Exception as exc:  # a bug must not stop the other symbols; it is logged whole
+        logger.exception("%s: unexpected error while fetching", symbol)
+        prepared.result = _result(
+            symbol, SymbolStatus.FAILED, f"unexpected {type(exc).__name__}: {exc}", plan=plan
+        )
+
+
+def _failed_call(ctx: IngestContext, prepared: Prepared, exc: AlphaVantageError) -> None:
+    message, rejected = f"{type(exc).__name__}: {exc.message}", is_symbol_rejection(exc)
+    if rejected:
+        message += rejection_note(ctx.clock.now(), ctx.settings.api_rejected_symbol_retry_days)
+    prepared.result = _result(
+        prepared.symbol, SymbolStatus.FAILED, message, plan=prepared.plan, rejected=rejected
+    )
+
+
 def _fetch_with_fallback(
-    ctx: IngestContext, plan: FetchPlan, prepared: Prepared, halt: Halt
+    ctx: IngestContext, run: SeriesRun, plan: FetchPlan, prepared: Prepared, halt: Halt
 ) -> ParsedSeries:
     def request(size: OutputSize | None) -> SeriesRequest:
-        return SeriesRequest(
-            plan.symbol, Function.DAILY, outputsize=size, datatype=ctx.settings.api_datatype
-        )
+        return run.request(plan.symbol, size, ctx.settings.api_datatype)
 
     try:
         return ctx.client.fetch(request(plan.output_size))
     except PremiumParameter:
-        if plan.output_size != "full":
+        if plan.output_size != "full" or not run.is_daily:
             raise
     # The key gets compact only: remember it so the next symbols go straight to compact.
     logger.warning("%s: full history is a premium feature for this key; using compact", plan.symbol)
@@ -224,11 +259,12 @@ def _remember_day_exhausted(ctx: IngestContext) -> None:
         logger.error("could not record that the daily quota is spent: %s", exc)
 
 
-def finish(ctx: IngestContext, prepared: Prepared) -> SymbolResult:
+def finish(ctx: IngestContext, prepared: Prepared, run: SeriesRun | None = None) -> SymbolResult:
     """Store what `prepare` fetched, then record the result in symbol_state. Never raises."""
+    run = run or SeriesRun.of("daily", ctx.settings)
     if prepared.result is None:
         try:
-            result = _store(ctx, prepared)
+            result = _store(ctx, prepared, run)
         except Exception as exc:  # a bug must not stop the other symbols; it is logged whole
             logger.exception("%s: unexpected error while storing", prepared.symbol)
             result = _result(
@@ -240,36 +276,45 @@ def finish(ctx: IngestContext, prepared: Prepared) -> SymbolResult:
         result = replace(prepared.result, calls=prepared.calls, history_limited=limited)
     now = ctx.clock.now()
     try:
-        record_result(ctx.db, result, now)
+        record_result(ctx.db, result, now, run.series)
     except DatabaseError as exc:
         logger.error("%s: could not record the result: %s", result.symbol, exc)
-    if prepared.plan is not None:
-        note_publication(ctx.db, result, prepared.plan.target, now)
+    if prepared.plan is not None and not run.intraday:
+        note_publication(ctx.db, result, prepared.plan.target, now, run.series)
     quiet = result.status in (SymbolStatus.LOADED, SymbolStatus.UP_TO_DATE)
+    prefix = "" if run.is_daily else f"{run.label} "
     (logger.info if quiet else logger.warning)(
-        "%s: %s (%d calls) %s", result.symbol, result.status.value, result.calls, result.message
-    )
+        "%s%s: %s (%d calls) %s",
+        prefix, result.symbol, result.status.value, result.calls, result.message,
+    )  # fmt: skip
     return result
 
 
-def _store(ctx: IngestContext, prepared: Prepared) -> SymbolResult:
+def _store(ctx: IngestContext, prepared: Prepared, run: SeriesRun) -> SymbolResult:
     plan, series = prepared.plan, prepared.series
     assert plan is not None and series is not None
     limited = prepared.history_limited
     try:
-        upserted = upsert_bars(ctx.db, series.bars)
+        bars = run.storable(series.bars, plan.target)
+        # One parsed payload of one symbol: the parser already dropped repeated timestamps.
+        upserted = upsert_bars(
+            ctx.db, bars, table=run.series.table, extras=run.extras(plan.target), unique=True
+        )
     except DatabaseError as exc:
         return _result(
             plan.symbol, SymbolStatus.FAILED, f"database: {exc}", plan=plan,
             calls=prepared.calls, skipped=series.skipped, limited=limited,
         )  # fmt: skip
-    newest = max((bar.ts for bar in series.bars), default=None)
-    newest_date = newest.astimezone(BAR_ZONE).date() if newest else None
-    latest = max(d for d in (plan.latest_stored, newest_date) if d is not None)
+    newest = max((bar.ts for bar in bars), default=None)
+    newest_date = new_york_date(newest) if newest else None
+    latest = max((d for d in (plan.latest_stored, newest_date) if d is not None), default=None)
     notes = []
     if limited:
         notes.append("history limited: this key gets the latest 100 bars only (compact)")
-    if latest < plan.target:
+    if run.intraday:
+        if plan.target_ts is not None and newest is not None and newest < plan.target_ts:
+            notes.append(f"newest bar {newest.isoformat()}; Alpha Vantage has none later yet")
+    elif latest is None or latest < plan.target:
         notes.append(f"Alpha Vantage has no bar for {plan.target} yet")
     return SymbolResult(
         plan.symbol,

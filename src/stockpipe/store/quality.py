@@ -1,4 +1,7 @@
-"""Data-quality checks on `stock_data`, as typed results the Dagster checks and the CLI both show.
+"""Data-quality checks on a bars table (`stock_data` unless told), as typed results the Dagster
+checks and the CLI both show. The other tables pass their series (stockpipe.series): its table
+name, the key that must be unique (one row per period for weekly and monthly), and, for
+intraday, the interval.
 
 Each check is one SQL statement over the configured symbols only, so its cost follows the
 portfolio rather than everything the table ever held. The parser already drops inconsistent
@@ -15,15 +18,17 @@ from typing import Any
 
 import psycopg
 
-from stockpipe.market_calendar import latest_completed_session
+from stockpipe.market_calendar import NEW_YORK_KEY, latest_completed_session
+from stockpipe.series import DAILY, Series
 
 # Daily bars are stamped at midnight of their trading date in the exchange's zone (see bars.py).
-EXCHANGE_TZ = "America/New_York"
+EXCHANGE_TZ = NEW_YORK_KEY
 # Enough examples to act on in the UI without turning a broken table into a huge event.
 MAX_EXAMPLES = 20
 
 OHLC_SANITY = "ohlc_sanity"
 NO_DUPLICATE_KEYS = "no_duplicate_keys"
+ONE_ROW_PER_PERIOD = "one_row_per_period"  # the weekly/monthly tables' name for the key check
 FRESHNESS = "freshness"
 
 
@@ -48,45 +53,60 @@ SELECT symbol, (ts AT TIME ZONE %(tz)s)::date AS day,
            CASE WHEN least(open, high, low, close) < 0 OR volume < 0 THEN 'negative value' END
        ) AS reasons,
        count(*) OVER () AS total_bad
-FROM stock_data
-WHERE symbol = ANY(%(symbols)s)
+FROM {table}
+WHERE symbol = ANY(%(symbols)s){scope}
   AND (high < low OR high < greatest(open, close) OR low > least(open, close)
        OR least(open, high, low, close) < 0 OR volume < 0)
 ORDER BY symbol, ts
 LIMIT %(limit)s
 """
 
-_ROW_COUNT_SQL = "SELECT count(*) FROM stock_data WHERE symbol = ANY(%(symbols)s)"
+_ROW_COUNT_SQL = "SELECT count(*) FROM {table} WHERE symbol = ANY(%(symbols)s){scope}"
 
 _DUPLICATES_SQL = """
-SELECT symbol, ts, copies, count(*) OVER () AS total_bad
+SELECT symbol, {key}, copies, count(*) OVER () AS total_bad
 FROM (
-    SELECT symbol, ts, count(*) AS copies
-    FROM stock_data
-    WHERE symbol = ANY(%(symbols)s)
-    GROUP BY symbol, ts
+    SELECT symbol, {key}, count(*) AS copies
+    FROM {table}
+    WHERE symbol = ANY(%(symbols)s){scope}
+    GROUP BY symbol, {key}
     HAVING count(*) > 1
 ) AS dup
-ORDER BY symbol, ts
+ORDER BY symbol, {key}
 LIMIT %(limit)s
 """
 
 _FRESHNESS_SQL = """
 SELECT s.symbol,
-       (SELECT (max(d.ts) AT TIME ZONE %(tz)s)::date FROM stock_data AS d
-        WHERE d.symbol = s.symbol) AS latest,
+       (SELECT (max(d.ts) AT TIME ZONE %(tz)s)::date FROM {table} AS d
+        WHERE d.symbol = s.symbol{scope}) AS latest,
        coalesce(st.deferred, FALSE) AS deferred
 FROM unnest(%(symbols)s::text[]) AS s(symbol)
-LEFT JOIN symbol_state AS st ON st.symbol = s.symbol
+LEFT JOIN symbol_state AS st ON st.symbol = s.symbol AND st.series = %(series)s
 ORDER BY s.symbol
 """
 
 
-def check_ohlc_sanity(conn: psycopg.Connection[Any], symbols: Sequence[str]) -> QualityResult:
+def _sql(template: str, series: Series, interval: str | None) -> bytes:
+    table = series.table
+    scope = " AND interval = %(interval)s" if table.per_interval and interval else ""
+    key = ", ".join(c for c in table.key if c != "symbol")
+    return template.format(table=table.name, scope=scope, key=key).encode()
+
+
+def check_ohlc_sanity(
+    conn: psycopg.Connection[Any],
+    symbols: Sequence[str],
+    *,
+    series: Series = DAILY,
+    interval: str | None = None,
+) -> QualityResult:
     """No bar with high < low, high below open/close, low above them, or a negative value."""
-    params = {"tz": EXCHANGE_TZ, "symbols": list(symbols), "limit": MAX_EXAMPLES}
-    rows = conn.execute(_OHLC_SQL, params).fetchall()
-    checked = _scalar(conn, _ROW_COUNT_SQL, params)
+    params = {
+        "tz": EXCHANGE_TZ, "symbols": list(symbols), "limit": MAX_EXAMPLES, "interval": interval,
+    }  # fmt: skip
+    rows = conn.execute(_sql(_OHLC_SQL, series, interval), params).fetchall()
+    checked = _scalar(conn, _sql(_ROW_COUNT_SQL, series, interval), params)
     bad = int(rows[0][3]) if rows else 0
     examples = tuple(f"{symbol} {day}: {reasons}" for symbol, day, reasons, _ in rows)
     return QualityResult(
@@ -99,19 +119,27 @@ def check_ohlc_sanity(conn: psycopg.Connection[Any], symbols: Sequence[str]) -> 
     )
 
 
-def check_no_duplicate_keys(conn: psycopg.Connection[Any], symbols: Sequence[str]) -> QualityResult:
-    """Each (symbol, ts) appears once."""
-    params = {"symbols": list(symbols), "limit": MAX_EXAMPLES}
-    rows = conn.execute(_DUPLICATES_SQL, params).fetchall()
-    checked = _scalar(conn, _ROW_COUNT_SQL, params)
-    bad = int(rows[0][3]) if rows else 0
+def check_no_duplicate_keys(
+    conn: psycopg.Connection[Any],
+    symbols: Sequence[str],
+    *,
+    series: Series = DAILY,
+    interval: str | None = None,
+) -> QualityResult:
+    """Each key of the table appears once: (symbol, ts), one row per (symbol, period) for
+    weekly and monthly, (symbol, interval, ts) for intraday."""
+    params = {"symbols": list(symbols), "limit": MAX_EXAMPLES, "interval": interval}
+    rows = conn.execute(_sql(_DUPLICATES_SQL, series, interval), params).fetchall()
+    checked = _scalar(conn, _sql(_ROW_COUNT_SQL, series, interval), params)
+    bad = int(rows[-1][-1]) if rows else 0
     examples = tuple(
-        f"{symbol} {ts.isoformat()}: {copies} copies" for symbol, ts, copies, _ in rows
+        f"{row[0]} {' '.join(_text(v) for v in row[1:-2])}: {row[-2]} copies" for row in rows
     )
+    key = ", ".join(series.table.key)
     return QualityResult(
-        name=NO_DUPLICATE_KEYS,
+        name=ONE_ROW_PER_PERIOD if series.table.per_period else NO_DUPLICATE_KEYS,
         passed=bad == 0,
-        summary=f"{bad} (symbol, ts) keys appear more than once among {checked} rows",
+        summary=f"{bad} ({key}) keys appear more than once among {checked} rows",
         checked=checked,
         problem_count=bad,
         examples=examples,
@@ -119,10 +147,19 @@ def check_no_duplicate_keys(conn: psycopg.Connection[Any], symbols: Sequence[str
 
 
 def check_freshness(
-    conn: psycopg.Connection[Any], symbols: Sequence[str], session: date
+    conn: psycopg.Connection[Any],
+    symbols: Sequence[str],
+    session: date,
+    *,
+    series: Series = DAILY,
+    interval: str | None = None,
 ) -> QualityResult:
-    """Every symbol holds `session` (the latest completed one), or is deferred for lack of quota."""
-    rows = conn.execute(_FRESHNESS_SQL, {"tz": EXCHANGE_TZ, "symbols": list(symbols)}).fetchall()
+    """Every symbol holds `session` (the latest completed one), or is deferred for lack of quota.
+    Weekly and monthly bars are dated by their latest session, so the same test applies."""
+    params = {
+        "tz": EXCHANGE_TZ, "symbols": list(symbols), "series": series.name, "interval": interval,
+    }  # fmt: skip
+    rows = conn.execute(_sql(_FRESHNESS_SQL, series, interval), params).fetchall()
     stale = [
         (symbol, latest, deferred)
         for symbol, latest, deferred in rows
@@ -148,21 +185,30 @@ def check_freshness(
 
 
 def run_quality_checks(
-    conn: psycopg.Connection[Any], symbols: Sequence[str], *, now: datetime | None = None
+    conn: psycopg.Connection[Any],
+    symbols: Sequence[str],
+    *,
+    now: datetime | None = None,
+    series: Series = DAILY,
+    interval: str | None = None,
 ) -> tuple[QualityResult, ...]:
     """All three checks, in a fixed order."""
     session = latest_completed_session(now)
     return (
-        check_ohlc_sanity(conn, symbols),
-        check_no_duplicate_keys(conn, symbols),
-        check_freshness(conn, symbols, session),
+        check_ohlc_sanity(conn, symbols, series=series, interval=interval),
+        check_no_duplicate_keys(conn, symbols, series=series, interval=interval),
+        check_freshness(conn, symbols, session, series=series, interval=interval),
     )
+
+
+def _text(value: object) -> str:
+    return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
 
 
 def _fresh(latest: date | None, session: date) -> bool:
     return latest is not None and latest >= session
 
 
-def _scalar(conn: psycopg.Connection[Any], sql: str, params: dict[str, Any]) -> int:
+def _scalar(conn: psycopg.Connection[Any], sql: bytes, params: dict[str, Any]) -> int:
     row = conn.execute(sql, params).fetchone()
     return int(row[0]) if row else 0

@@ -197,12 +197,22 @@ class FakeAlphaVantage:
             )
 
     def prerender(
-        self, symbols: list[str], function: str = Function.DAILY.value, outputsize: str = "full"
+        self,
+        symbols: list[str],
+        function: str = Function.DAILY.value,
+        outputsize: str = "full",
+        interval: str | None = None,
+        extended_hours: str | None = None,
     ) -> None:
         """Render these symbols' JSON data answers now and serve them from memory from then on
         (benchmarks: the real API builds its payloads on its own machines, not on the cores
-        being measured). Replaces the previous set; an empty list drops them all."""
+        being measured). Replaces the previous set; an empty list drops them all. Intraday
+        answers need the interval (and extended_hours as the request spells it)."""
         params = {"outputsize": outputsize}
+        if interval is not None:
+            params["interval"] = interval
+        if extended_hours is not None:
+            params["extended_hours"] = extended_hours
         rendered = {
             self._render_key(function, symbol.upper(), params): self._render(
                 function, symbol.upper(), params
@@ -314,7 +324,7 @@ class FakeAlphaVantage:
     ) -> tuple[object, ...]:
         end = self.config.end_date or latest_completed_session()
         csv = params.get("datatype") == "csv"
-        shape = (params.get(name) for name in ("outputsize", "interval", "month"))
+        shape = (params.get(name) for name in ("outputsize", "interval", "month", "extended_hours"))
         return (function, symbol, as_symbol, end, self.config.history_length, csv, *shape)
 
     def _data(
@@ -346,6 +356,8 @@ class FakeAlphaVantage:
                 outputsize=outputsize,
                 interval=interval,
                 month=params.get("month"),
+                # Alpha Vantage's default is true; only "false" switches to regular hours.
+                extended_hours=params.get("extended_hours", "true").lower() != "false",
             )
             zone = "US/Eastern"
         if params.get("datatype") == "csv":

@@ -14,14 +14,14 @@ import random
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
 import orjson
 
 from stockpipe.alphavantage.series import SPECS, Function
-from stockpipe.market_calendar import sessions_between
+from stockpipe.market_calendar import NEW_YORK, session_hours, sessions_between
 
 ANCHOR = date(1999, 11, 1)
 CENT = Decimal("0.0001")
@@ -134,22 +134,28 @@ def _aggregate(bars: tuple[DailyBar, ...], monthly: bool) -> list[DailyBar]:
 
 
 def _intraday(
-    symbol: str, end: date, interval: str, month: str | None, full: bool
+    symbol: str, end: date, interval: str, month: str | None, full: bool, *, extended: bool = True
 ) -> list[tuple[str, dict[str, str]]]:
     days = {bar.day: bar for bar in daily_history(symbol, end)}
     if month:
         year, mon = (int(part) for part in month.split("-"))
         chosen = [d for d in days if d.year == year and d.month == mon]
     else:
-        chosen = [d for d in days if d > end - timedelta(days=30 if full else 5)]
+        # full: the trailing 30 days; compact: the latest 100 bars of those (sliced below).
+        chosen = [d for d in days if d > end - timedelta(days=30)]
     step = int(interval.removesuffix("min"))
     rows: list[tuple[str, dict[str, str]]] = []
     for day in chosen:
         rng = random.Random(_seed(symbol.upper(), day, interval))
         price = float(days[day].open)
-        # Extended hours: bars start 04:00 and the last one starts before 20:00 Eastern.
-        moment = datetime.combine(day, time(4, 0))
-        while moment.hour < 20:
+        # Extended hours: bars start 04:00 and the last one starts before 20:00 Eastern (four
+        # hours after an early close); regular hours: 09:30 to the close. Wall times, naive.
+        opens, closes = (
+            t.astimezone(NEW_YORK).replace(tzinfo=None)
+            for t in session_hours(day, extended=extended)
+        )
+        moment = opens
+        while moment + timedelta(minutes=step) <= closes:
             o, h, low, c = _ohlc(rng, price, 0.0, 0.001 * math.sqrt(step))
             price = float(c)
             volume = str(int(rng.lognormvariate(9, 0.7)))
@@ -170,18 +176,23 @@ def generate_series(
     outputsize: str | None = None,
     interval: str | None = None,
     month: str | None = None,
+    extended_hours: bool = True,
 ) -> Series:
     """The series object Alpha Vantage would send, newest first."""
     full = outputsize == "full"
     if function is Function.INTRADAY:
-        rows = _intraday(symbol, end, interval or "5min", month, full)
+        rows = _intraday(symbol, end, interval or "5min", month, full, extended=extended_hours)
         return dict(rows if full or month else rows[:100])
     daily = daily_history(symbol, end)
     if function in (Function.DAILY, Function.DAILY_ADJUSTED):
         chosen = list(daily[-history_length:] if full else daily[-100:])
     else:
         monthly = function in (Function.MONTHLY, Function.MONTHLY_ADJUSTED)
-        chosen = _aggregate(daily[-history_length:], monthly)
+        # The window starts on a period's first session, so every period served is whole and
+        # keeps its values as `end` moves on (the real API serves the whole history).
+        first = daily[-history_length:][0].day
+        start = first.replace(day=1) if monthly else first - timedelta(days=first.weekday())
+        chosen = _aggregate(tuple(bar for bar in daily if bar.day >= start), monthly)
     return {bar.day.isoformat(): _fields(function, bar) for bar in reversed(chosen)}
 
 
