@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from stockpipe.defs.alerts import build_alert_sensors
 from stockpipe.defs.assets import build_stock_data_asset
 from stockpipe.defs.jobs import build_stock_job
 from stockpipe.defs.resources import stockpipe_resource_from_env
@@ -35,4 +36,5 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=[stock_job],
         schedules=[build_daily_schedule(stock_job, partitions, settings.dag_schedule_cron)],
         resources={"stockpipe": stockpipe_resource_from_env()},
+        sensors=build_alert_sensors(settings),
     )
