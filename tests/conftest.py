@@ -1,3 +1,7 @@
 """Shared fixtures come from plugins so each layer's fixtures live beside its tests."""
 
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.fake_alphavantage"]
+pytest_plugins = [
+    "tests.fixtures.postgres",
+    "tests.fixtures.fake_alphavantage",
+    "tests.fixtures.alert_receivers",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -28,6 +29,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
     """No stockpipe variable from the outer environment (nor a .env file) leaks in."""
     for name in _STOCKPIPE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith("ALERT_")]:
+        monkeypatch.delenv(name)  # an alert channel would add sensors to the Definitions
     monkeypatch.chdir(tmp_path)  # Settings also reads ./.env
     monkeypatch.setenv("STOCKPIPE_DATA_DIR", str(tmp_path / "data"))
     return monkeypatch
