@@ -154,5 +154,5 @@ def test_an_untrusted_certificate_is_refused(
 def test_a_refused_smtp_connection_is_a_delivery_error(certificates: Certificates):
     closed = SmtpReceiver(certificates, security="starttls")  # never started: nothing listens
 
-    with pytest.raises(DeliveryError, match="^ConnectionRefusedError: "):
+    with pytest.raises(DeliveryError, match=r"^ConnectionRefusedError: "):
         email_to(closed, certificates).send(MESSAGE)

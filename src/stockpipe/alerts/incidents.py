@@ -49,10 +49,7 @@ class Transition:
     occurrences: int
     details: dict[str, Any]
     close_details: dict[str, Any]
-
-    @property
-    def moment(self) -> datetime:
-        return self.closed_at if self.recovered and self.closed_at else self.opened_at
+    pending_since: datetime  # when this transition was written
 
 
 def record_run(db: Database, run: FinishedRun, *, consecutive_runs: int) -> bool:
@@ -111,7 +108,7 @@ def pending(db: Database, kinds: Sequence[str]) -> tuple[list[Transition], list[
     def read(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
         return conn.execute(
             "SELECT id, kind, subject, opened_at, closed_at, occurrences, details,"
-            " close_details, open_notified_at FROM alert_incident"
+            " close_details, open_notified_at, pending_since FROM alert_incident"
             " WHERE kind = ANY(%s) AND (open_notified_at IS NULL"
             "  OR (closed_at IS NOT NULL AND close_notified_at IS NULL))"
             " ORDER BY id",
@@ -121,10 +118,12 @@ def pending(db: Database, kinds: Sequence[str]) -> tuple[list[Transition], list[
     to_send: list[Transition] = []
     to_drop: list[Transition] = []
     for row in db.run(read):
-        incident_id, kind, subject, opened, closed, occurrences, details, close, notified = row
+        incident_id, kind, subject, opened, closed, occurrences, details, close, notified, since = (
+            row
+        )
         transition = Transition(
             incident_id, kind, subject, closed is not None and notified is not None,
-            opened, closed, occurrences, details, close or {},
+            opened, closed, occurrences, details, close or {}, since,
         )  # fmt: skip
         if notified is None and closed is not None:
             to_drop.append(transition)  # came and went between two ticks: nothing to say
@@ -253,7 +252,7 @@ def _close(
     conn: psycopg.Connection[Any], kind: str, subject: str, at: datetime, details: dict[str, Any]
 ) -> None:
     conn.execute(
-        "UPDATE alert_incident SET closed_at = %s, close_details = %s"
+        "UPDATE alert_incident SET closed_at = %s, close_details = %s, pending_since = now()"
         " WHERE kind = %s AND subject = %s AND closed_at IS NULL",
         (at, Jsonb(details), kind, subject),
     )

@@ -23,6 +23,7 @@ from stockpipe.alerts.incidents import (
 from stockpipe.redact import redact
 
 PREFIX = "stockpipe"
+_STATUS_ORDER = ("loaded", "up_to_date", "deferred", "failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,8 @@ def _run(t: Transition) -> Message:
     counts = d.get("counts") or {}
     if counts:
         lines.append(
-            "Symbols: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())
+            "Symbols: "
+            + ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in _by_status(counts))
         )
     if d.get("failed"):
         lines.append("Failed:")
@@ -166,6 +168,12 @@ _GROUPED = {SYMBOL_STREAK: _streaks, CHECK_FAILED: _checks, STALE: _stale}
 
 def _consecutive(t: Transition) -> int:
     return int(t.details.get("consecutive", 0)) + t.occurrences - 1
+
+
+def _by_status(counts: dict[str, int]) -> list[str]:
+    # JSONB keeps keys in its own order: show the statuses in the pipeline's order.
+    known = [s for s in _STATUS_ORDER if counts.get(s)]
+    return known + sorted(s for s in counts if s not in _STATUS_ORDER and counts[s])
 
 
 def _count(n: int, noun: str) -> str:

@@ -69,7 +69,7 @@ class AlertService:
             outcomes.extend(results)
             if any(r.delivered for r in results) or not self.channels:
                 incidents.mark_notified(self.db, members, moment)
-            elif all(moment - t.moment > GIVE_UP_AFTER for t in members):
+            elif all(moment - t.pending_since > GIVE_UP_AFTER for t in members):
                 logger.error("alert %r dropped: no channel took it for a day", message.title)
                 incidents.mark_notified(self.db, members, moment)
         return outcomes

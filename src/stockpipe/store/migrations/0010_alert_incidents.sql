@@ -13,7 +13,10 @@ CREATE TABLE alert_incident (
     closed_at         TIMESTAMPTZ,
     close_details     JSONB,
     open_notified_at  TIMESTAMPTZ,
-    close_notified_at TIMESTAMPTZ
+    close_notified_at TIMESTAMPTZ,
+    -- when the transition waiting to be sent was written: one no channel took for a day is
+    -- dropped (with an error in the log) rather than retried at every tick forever
+    pending_since     TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 -- At most one open incident per condition.
 CREATE UNIQUE INDEX alert_incident_one_open ON alert_incident (kind, subject)
