@@ -23,6 +23,7 @@ from stockpipe.store.embedded import start_throwaway_server
 from stockpipe.testing.fake_alphavantage import FakeAlphaVantage
 from tests.e2e.graphql import DagsterGraphQL, Repository
 from tests.e2e.processes import ManagedProcess, free_port, start_process, wait_until
+from tests.fixtures.alert_receivers import WebhookReceiver
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "artifacts"
@@ -44,6 +45,7 @@ class Stack:
     repository: Repository
     fake: FakeAlphaVantage
     symbols: tuple[str, ...]
+    alerts: WebhookReceiver  # the Slack webhook the daemon's alert sensors post to
 
 
 def _workspace_for(port: int) -> dict[str, object]:
@@ -69,6 +71,7 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     server = start_throwaway_server(tmp_path_factory.mktemp("e2e-postgres"), password=DB_PASSWORD)
     processes: list[ManagedProcess] = []
     fake = FakeAlphaVantage(history_length=HISTORY_LENGTH).start()
+    alerts = WebhookReceiver().start()
     try:
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{DB_NAME}"')
@@ -101,6 +104,9 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "API_CALLS_PER_MINUTE": "1000",
             "API_DAILY_BUDGET": "1000",
             "STOCKPIPE_DATA_DIR": str(root / "data"),
+            "ALERT_SLACK_WEBHOOK_URL": alerts.webhook_url,
+            "ALERT_SENSOR_INTERVAL_SEC": "5",
+            "STOCKPIPE_UI_URL": f"http://127.0.0.1:{ui_port}",
         }
 
         subprocess.run(
@@ -185,11 +191,13 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             repository=repository,
             fake=fake,
             symbols=SYMBOLS,
+            alerts=alerts,
         )
     finally:
         for process in reversed(processes):
             process.stop()
         fake.stop()
+        alerts.stop()
         server.stop()
         if server.log_file.exists():
             shutil.copy(server.log_file, logs / "postgres.log")
