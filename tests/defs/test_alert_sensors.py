@@ -120,7 +120,10 @@ def test_a_failing_job_alerts_once_per_incident_and_recovers(
 
 
 def test_a_webhook_failing_three_times_delivers_once_and_leaves_the_run_failed(
-    alert_env: pytest.MonkeyPatch, fake_av_env: FakeAlphaVantage, webhook: WebhookReceiver
+    alert_env: pytest.MonkeyPatch,
+    fake_av_env: FakeAlphaVantage,
+    webhook: WebhookReceiver,
+    caplog: pytest.LogCaptureFixture,
 ):
     instance = dg.DagsterInstance.ephemeral()
     daemon = Daemon(instance)
@@ -137,6 +140,10 @@ def test_a_webhook_failing_three_times_delivers_once_and_leaves_the_run_failed(
     run = instance.get_run_by_id(failed.run_id)
     assert run is not None
     assert run.status == dg.DagsterRunStatus.FAILURE
+    retried = [r.getMessage() for r in caplog.records if "failed (attempt" in r.getMessage()]
+    assert len(retried) == 3
+    assert "HTTP 500: internal_error" in retried[0]
+    assert "Zx81webhooksecret" not in caplog.text
 
 
 def test_runs_that_ended_before_the_first_tick_stay_quiet(

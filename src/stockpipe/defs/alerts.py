@@ -19,6 +19,7 @@ import dagster as dg
 
 from stockpipe.alerts import AlertService, RetryPolicy, channels_from_settings
 from stockpipe.defs.alert_runs import finished_run
+from stockpipe.logs import library_logs_to
 from stockpipe.settings import Settings
 from stockpipe.store import Database
 
@@ -79,7 +80,11 @@ def _run_sensor(settings: Settings) -> dg.SensorDefinition:
             if record is not None and (jobs is None or record.job in jobs):
                 runs.append(record)
             after = max(after, storage_id)
-        with Database.from_settings(settings, max_size=1) as db:
+        # Delivery retries and failures land in the tick's log in the UI, redacted.
+        with (
+            library_logs_to(context.log.log, settings),
+            Database.from_settings(settings, max_size=1) as db,
+        ):
             new = alert_service(settings, db).observe_runs(runs)
         context.update_cursor(str(after))
         return dg.SkipReason(f"{len(ended)} runs ended, {new} new to the alert rules")
@@ -124,7 +129,10 @@ def _freshness_sensor(settings: Settings) -> dg.SensorDefinition:
         "when it is fresh again.",
     )
     def stockpipe_freshness_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
-        with Database.from_settings(settings, max_size=1) as db:
+        with (
+            library_logs_to(context.log.log, settings),
+            Database.from_settings(settings, max_size=1) as db,
+        ):
             stale = alert_service(settings, db).observe_freshness(settings.stock_symbols)
         return dg.SkipReason(f"{stale} of {len(settings.stock_symbols)} symbols stale")
 
