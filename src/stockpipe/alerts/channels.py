@@ -10,6 +10,7 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -137,6 +138,8 @@ class Email:
         email["Subject"] = message.title
         email["From"] = self._sender
         email["To"] = ", ".join(self._recipients)
+        email["Date"] = formatdate(localtime=False)
+        email["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or None)
         email.set_content(message.text() + "\n")
         context = self._ssl_context or ssl.create_default_context()
         try:
