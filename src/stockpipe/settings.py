@@ -111,7 +111,7 @@ class Settings(BaseSettings):
         default=None, validation_alias="ALERT_SMTP_PASSWORD"
     )
     alert_timeout_sec: float = Field(
-        default=10.0, gt=0, le=60, validation_alias="ALERT_TIMEOUT_SEC"
+        default=10.0, gt=0, le=30, validation_alias="ALERT_TIMEOUT_SEC"
     )
     alert_retries: int = Field(default=3, ge=0, le=10, validation_alias="ALERT_RETRIES")
     alert_consecutive_runs: int = Field(default=3, ge=1, validation_alias="ALERT_CONSECUTIVE_RUNS")

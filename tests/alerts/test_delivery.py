@@ -93,3 +93,16 @@ def test_one_failing_channel_does_not_keep_the_other_from_delivering(webhook: We
 
 def test_no_channel_means_nothing_to_do():
     assert deliver(MESSAGE, [], FAST) == []
+
+
+def test_no_retry_starts_after_the_deadline(
+    webhook: WebhookReceiver, caplog: pytest.LogCaptureFixture
+):
+    webhook.fail_next(5)
+    policy = RetryPolicy(retries=5, first_delay_sec=0.01, deadline_sec=0.0)
+
+    [outcome] = deliver(MESSAGE, [SlackWebhook(webhook.webhook_url, timeout=5)], policy)
+
+    assert (outcome.delivered, outcome.attempts) == (False, 1)
+    assert len(webhook.requests) == 1
+    assert "HTTP 500: internal_error; no time left to retry" in caplog.text

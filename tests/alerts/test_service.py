@@ -141,3 +141,18 @@ def test_an_alert_no_channel_took_for_a_day_is_dropped(db: Database):
     assert len(pending(db, RUN_KINDS)[0]) == 1
     down.send_pending(RUN_KINDS, now=waiting.pending_since + timedelta(days=1, minutes=1))
     assert pending(db, RUN_KINDS) == ([], [])
+
+
+def test_a_channel_that_failed_is_not_tried_again_in_the_same_tick(
+    db: Database, webhook: WebhookReceiver
+):
+    alerts = service(db, webhook.webhook_url)
+    check = CheckOutcome("stock_data", "ohlc_sanity", False, "1 of 9 rows")
+    webhook.fail_next(2)  # both attempts at the first message
+
+    alerts.observe_runs([run(symbol("IBM", "failed"), checks=(check,))])
+
+    assert [r.status for r in webhook.requests] == [500, 500]
+    assert len(pending(db, RUN_KINDS)[0]) == 2  # both wait for the next tick
+    alerts.send_pending(RUN_KINDS)
+    assert len(webhook.delivered()) == 2

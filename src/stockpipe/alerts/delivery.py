@@ -21,11 +21,16 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """`retries` more attempts after the first, waiting first_delay, 2x, 4x... (capped)."""
+    """`retries` more attempts after the first, waiting first_delay, 2x, 4x... (capped).
+
+    `deadline_sec` bounds the whole series for one channel: no retry starts after it. A
+    sensor tick has 60 s before Dagster gives up on it, so the sensors set one.
+    """
 
     retries: int = 3
     first_delay_sec: float = 1.0
     max_delay_sec: float = 10.0
+    deadline_sec: float | None = None
 
     def delay(self, retry: int) -> float:
         return float(min(self.max_delay_sec, self.first_delay_sec * 2 ** (retry - 1)))
@@ -67,11 +72,18 @@ def _send_with_retries(
 ) -> ChannelOutcome:
     attempts = policy.retries + 1
     reason = ""
+    started = time.monotonic()
     for attempt in range(1, attempts + 1):
         try:
             channel.send(message)
         except Exception as exc:  # any failure of a channel is reported, never raised
             reason = redact(f"{exc}" or type(exc).__name__, secrets)
+            if attempt < attempts and _past(policy, started, policy.delay(attempt)):
+                logger.error(
+                    "alert %r to %s failed (attempt %d of %d): %s; no time left to retry",
+                    message.title, channel.name, attempt, attempts, reason,
+                )  # fmt: skip
+                return ChannelOutcome(channel.name, False, attempt, reason)
             if attempt < attempts:
                 wait = policy.delay(attempt)
                 logger.warning(
@@ -90,3 +102,9 @@ def _send_with_retries(
         message.title, channel.name, attempts, reason,
     )  # fmt: skip
     return ChannelOutcome(channel.name, False, attempts, reason)
+
+
+def _past(policy: RetryPolicy, started: float, wait: float) -> bool:
+    if policy.deadline_sec is None:
+        return False
+    return time.monotonic() - started + wait > policy.deadline_sec

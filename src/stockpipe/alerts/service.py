@@ -64,8 +64,15 @@ class AlertService:
         to_send, to_drop = incidents.pending(self.db, kinds)
         incidents.mark_notified(self.db, to_drop, moment)
         outcomes: list[ChannelOutcome] = []
+        # A channel that failed once in this tick is not tried again until the next one: a
+        # dead SMTP server costs one series of retries per tick, not one per message.
+        down: set[str] = set()
         for message, members in _messages(to_send, self.secrets):
-            results = deliver(message, self.channels, self.policy, secrets=self.secrets)
+            channels = [c for c in self.channels if c.name not in down]
+            if self.channels and not channels:
+                break  # every channel is down: the rest waits for the next tick
+            results = deliver(message, channels, self.policy, secrets=self.secrets)
+            down.update(r.channel for r in results if not r.delivered)
             outcomes.extend(results)
             if any(r.delivered for r in results) or not self.channels:
                 incidents.mark_notified(self.db, members, moment)

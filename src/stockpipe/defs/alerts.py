@@ -25,9 +25,11 @@ from stockpipe.store import Database
 
 RUN_SENSOR = "stockpipe_run_alerts"
 FRESHNESS_SENSOR = "stockpipe_freshness_alerts"
-# Worst case per tick: (retries + 1) x ALERT_TIMEOUT_SEC + 1 + 2 + 4 s of backoff, well inside
-# the 60 s Dagster gives a sensor evaluation with the defaults (3 retries, 10 s).
 FIRST_RETRY_DELAY_SEC = 1.0
+# Dagster gives a sensor evaluation 60 s. No retry starts later than this after the first
+# attempt, and the last attempt may take ALERT_TIMEOUT_SEC (at most 30) more; a channel that
+# failed is not tried again in the same tick (stockpipe.alerts.service).
+TICK_BUDGET_SEC = 50.0
 _BATCH = 100
 _ENDED: tuple[Literal[dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE], ...] = (
     dg.DagsterEventType.RUN_SUCCESS,
@@ -46,7 +48,11 @@ def alert_service(settings: Settings, db: Database) -> AlertService:
     return AlertService(
         db,
         channels_from_settings(settings),
-        policy=RetryPolicy(retries=settings.alert_retries, first_delay_sec=FIRST_RETRY_DELAY_SEC),
+        policy=RetryPolicy(
+            retries=settings.alert_retries,
+            first_delay_sec=FIRST_RETRY_DELAY_SEC,
+            deadline_sec=max(0.0, TICK_BUDGET_SEC - settings.alert_timeout_sec),
+        ),
         consecutive_runs=settings.alert_consecutive_runs,
         stale_after_hours=settings.alert_stale_after_hours,
         secrets=settings.secrets,
