@@ -13,7 +13,15 @@ from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from stockpipe.testing.faults import Fault
 from tests.defs.conftest import load_definitions, run_stock_job
-from tests.fixtures.alert_receivers import BOT_TOKEN, WebhookReceiver
+from tests.fixtures.alert_receivers import (
+    BOT_TOKEN,
+    SMTP_PASSWORD,
+    SMTP_USER,
+    Certificates,
+    SmtpReceiver,
+    WebhookReceiver,
+    trust,
+)
 
 UI_URL = "http://dagster.example.test:3000"
 
@@ -73,8 +81,19 @@ def test_a_channel_turns_both_sensors_on_without_showing_its_secret(
 
 
 def test_a_failing_job_alerts_once_per_incident_and_recovers(
-    alert_env: pytest.MonkeyPatch, fake_av_env: FakeAlphaVantage, webhook: WebhookReceiver
+    alert_env: pytest.MonkeyPatch,
+    fake_av_env: FakeAlphaVantage,
+    webhook: WebhookReceiver,
+    smtp_starttls: SmtpReceiver,
+    certificates: Certificates,
 ):
+    # E-mail too: STARTTLS with a certificate from the test CA, and a login.
+    trust(certificates, alert_env)
+    alert_env.setenv("ALERT_EMAIL_TO", "ops@example.test")
+    alert_env.setenv("ALERT_SMTP_HOST", "127.0.0.1")
+    alert_env.setenv("ALERT_SMTP_PORT", str(smtp_starttls.port))
+    alert_env.setenv("ALERT_SMTP_USER", SMTP_USER)
+    alert_env.setenv("ALERT_SMTP_PASSWORD", SMTP_PASSWORD)
     instance = dg.DagsterInstance.ephemeral()
     daemon = Daemon(instance)
     daemon.tick()  # the sensor's first tick: it watches from here on
@@ -98,10 +117,17 @@ def test_a_failing_job_alerts_once_per_incident_and_recovers(
     check_lines = webhook.delivered()[1].text.splitlines()
     assert check_lines[1].startswith("stock_data:freshness: 1 of 2 symbols hold the session of")
     assert check_lines[2] == "  symbols: MSFT"
+    assert [m.subject for m in smtp_starttls.mails] == [
+        "stockpipe: run of stock_job failed",
+        "stockpipe: 1 asset check failed",
+    ]
+    assert smtp_starttls.mails[0].body.splitlines() == lines[1:]
+    assert {m.login for m in smtp_starttls.mails} == {SMTP_USER}
 
     assert not run_stock_job(instance).success  # the same incident, one run later
     daemon.tick()
     assert len(webhook.delivered()) == 2
+    assert len(smtp_starttls.mails) == 2
 
     fake_av_env.reset()
     recovered = run_stock_job(instance)
@@ -110,7 +136,7 @@ def test_a_failing_job_alerts_once_per_incident_and_recovers(
     assert recovered.success
     assert titles(webhook)[2:] == [
         "*stockpipe: stock_job recovered*",
-        "*stockpipe: 1 asset check pass again*",
+        "*stockpipe: 1 asset check passes again*",
     ]
     assert (
         webhook.delivered()[2]

@@ -128,7 +128,8 @@ def _checks(members: list[Transition], recovered: bool) -> Message:
         passed = tuple(
             f"{t.subject}: passes again ({t.close_details.get('summary', '')})" for t in members
         )
-        return Message(f"{PREFIX}: {count} pass again", passed)
+        verb = "passes" if len(members) == 1 else "pass"
+        return Message(f"{PREFIX}: {count} {verb} again", passed)
     lines: list[str] = []
     for t in members:
         d = t.details
