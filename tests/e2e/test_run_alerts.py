@@ -1,6 +1,6 @@
 """Alerts in the deployed topology: the daemon's sensor sees runs end and posts to a real
-webhook receiver on 127.0.0.1: one alert for a failing job, none for the second failure of
-the same incident, one recovery when a run succeeds.
+webhook receiver and an SMTP server on 127.0.0.1: one alert for a failing job, none for the
+second failure of the same incident, one recovery when a run succeeds.
 
 Runs after test_deployed_topology.py (file order), whose assertions count every API call."""
 
@@ -85,3 +85,10 @@ def test_the_daemon_alerts_once_per_failing_incident_and_once_on_recovery(
     # have arrived before the recovery.
     assert len(with_title(stack, FAILED_TITLE)) == 1
     assert all(second not in r.text for r in stack.alerts.delivered())
+    # The same alerts by e-mail, sent in the same ticks.
+    subjects = [m.subject for m in stack.mail.mails]
+    assert subjects.count("stockpipe: run of stock_job failed") == 1
+    assert subjects.count("stockpipe: stock_job recovered") == 1
+    [failure_mail] = [m for m in stack.mail.mails if m.subject.endswith("run of stock_job failed")]
+    assert f"Run: {first}" in failure_mail.body
+    assert {m.login for m in stack.mail.mails} == {"alerts@example.test"}
