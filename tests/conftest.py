@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.environment",
     "tests.fixtures.postgres",
     "tests.fixtures.fake_alphavantage",
+    "tests.fixtures.alert_receivers",
 ]

@@ -20,6 +20,7 @@ FORBIDDEN_UPWARD = {
     "store/": ("stockpipe.ingest", "stockpipe.cli", "stockpipe.defs", "stockpipe.alerts"),
     "alphavantage/": ("stockpipe.ingest", "stockpipe.store", "stockpipe.cli", "stockpipe.defs"),
     "ingest/": ("stockpipe.cli", "stockpipe.defs", "stockpipe.airflow", "stockpipe.alerts"),
+    "alerts/": ("stockpipe.cli", "stockpipe.defs", "stockpipe.airflow"),
 }
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from psycopg.conninfo import make_conninfo
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from stockpipe.cron import CronError, validate_cron
@@ -27,6 +28,10 @@ DataType = Literal["json", "csv"]
 # Alpha Vantage's intraday intervals (stockpipe.alphavantage.INTRADAY_INTERVALS; a test keeps
 # the two equal: settings sit below the vendor package).
 IntradayInterval = Literal["1min", "5min", "15min", "30min", "60min"]
+SmtpSecurity = Literal["starttls", "ssl", "plain"]
+# Good enough to catch a typo (a missing @, a stray space); the SMTP server has the last word.
+_EMAIL = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+$")
+_HTTP_URL = re.compile(r"^https?://[^\s/]+[^\s]*$")
 
 
 class SettingsError(StockpipeError, ValueError):
@@ -142,6 +147,47 @@ class Settings(BaseSettings):
         value = getattr(self, f"{series}_schedule_cron", None)
         return value if isinstance(value, str) else None
 
+    # --- alerts (stockpipe.alerts): no channel set, no alerts ---
+    alert_slack_webhook_url: SecretStr | None = Field(
+        default=None, validation_alias="ALERT_SLACK_WEBHOOK_URL"
+    )
+    alert_slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="ALERT_SLACK_BOT_TOKEN"
+    )
+    alert_slack_channel: str | None = Field(default=None, validation_alias="ALERT_SLACK_CHANNEL")
+    alert_slack_api_url: str = Field(
+        default="https://slack.com/api", validation_alias="ALERT_SLACK_API_URL"
+    )
+    alert_email_to: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias="ALERT_EMAIL_TO"
+    )
+    alert_email_from: str = Field(
+        default="stockpipe@localhost", validation_alias="ALERT_EMAIL_FROM"
+    )
+    alert_smtp_host: str | None = Field(default=None, validation_alias="ALERT_SMTP_HOST")
+    alert_smtp_port: int | None = Field(
+        default=None, ge=1, le=65535, validation_alias="ALERT_SMTP_PORT"
+    )
+    alert_smtp_security: SmtpSecurity = Field(
+        default="starttls", validation_alias="ALERT_SMTP_SECURITY"
+    )
+    alert_smtp_user: str | None = Field(default=None, validation_alias="ALERT_SMTP_USER")
+    alert_smtp_password: SecretStr | None = Field(
+        default=None, validation_alias="ALERT_SMTP_PASSWORD"
+    )
+    alert_timeout_sec: float = Field(
+        default=10.0, gt=0, le=30, validation_alias="ALERT_TIMEOUT_SEC"
+    )
+    alert_retries: int = Field(default=3, ge=0, le=10, validation_alias="ALERT_RETRIES")
+    alert_consecutive_runs: int = Field(default=3, ge=1, validation_alias="ALERT_CONSECUTIVE_RUNS")
+    alert_stale_after_hours: float = Field(
+        default=36.0, gt=0, validation_alias="ALERT_STALE_AFTER_HOURS"
+    )
+    alert_sensor_interval_sec: int = Field(
+        default=60, ge=5, validation_alias="ALERT_SENSOR_INTERVAL_SEC"
+    )
+    ui_url: str = Field(default="http://127.0.0.1:3000", validation_alias="STOCKPIPE_UI_URL")
+
     @field_validator("stock_symbols", mode="before")
     @classmethod
     def _split_symbols(cls, value: object) -> tuple[str, ...]:
@@ -181,6 +227,68 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value
 
+    @field_validator("alert_slack_api_url", "ui_url")
+    @classmethod
+    def _check_alert_url(cls, value: str) -> str:
+        if not _HTTP_URL.match(value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("alert_slack_webhook_url")
+    @classmethod
+    def _check_webhook(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not _HTTP_URL.match(value.get_secret_value().strip()):
+            # The URL itself is the credential: name the problem, never echo it.
+            raise ValueError(
+                "is not an http(s) URL (expected https://hooks.slack.com/services/...)"
+            )
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("alert_email_to", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        addresses = tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+        for address in addresses:
+            if not _EMAIL.match(address):
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return addresses
+
+    @field_validator("alert_email_from")
+    @classmethod
+    def _check_sender(cls, value: str) -> str:
+        if not _EMAIL.match(value.strip()):
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value.strip()
+
+    @field_validator("alert_slack_bot_token", "alert_smtp_password")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None or not value.get_secret_value() else value
+
+    @field_validator("alert_slack_channel", "alert_smtp_host", "alert_smtp_user")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @model_validator(mode="after")
+    def _check_alert_pairs(self) -> Settings:
+        # Half a channel is a typo, not a choice: stop start-up instead of silently never alerting.
+        if (self.alert_slack_bot_token is None) != (self.alert_slack_channel is None):
+            missing = (
+                "ALERT_SLACK_CHANNEL"
+                if self.alert_slack_channel is None
+                else ("ALERT_SLACK_BOT_TOKEN")
+            )
+            raise ValueError(f"{missing}: required with the other of the Slack bot pair")
+        if self.alert_email_to and self.alert_smtp_host is None:
+            raise ValueError("ALERT_SMTP_HOST: required when ALERT_EMAIL_TO is set")
+        if self.alert_smtp_password is not None and self.alert_smtp_user is None:
+            raise ValueError("ALERT_SMTP_USER: required when ALERT_SMTP_PASSWORD is set")
+        return self
+
     @classmethod
     def load(cls, **overrides: object) -> Settings:
         """Read the environment; raise SettingsError with one line per bad variable."""
@@ -189,7 +297,10 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             lines = []
             for error in exc.errors():
-                name = str(error["loc"][0]) if error["loc"] else "settings"
+                if not error["loc"]:  # a check across variables names them in its message
+                    lines.append(str(error["msg"]).removeprefix("Value error, "))
+                    continue
+                name = str(error["loc"][0])
                 lines.append(f"{name.upper()}: {error['msg']}")
             raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
 
@@ -221,5 +332,17 @@ class Settings(BaseSettings):
             values.append(self.postgres_password.get_secret_value())
         if self.database_url is not None:
             values.append(self.database_url.get_secret_value())
+        for alert_secret in (
+            self.alert_slack_webhook_url,
+            self.alert_slack_bot_token,
+            self.alert_smtp_password,
+        ):
+            if alert_secret is not None:
+                values.append(alert_secret.get_secret_value())
+        if self.alert_slack_webhook_url is not None:
+            # An HTTP error may quote only the path, which holds the webhook's token.
+            parts = urlsplit(self.alert_slack_webhook_url.get_secret_value())
+            if len(parts.path) > 8:
+                values.append(parts.path)
         # "demo" is public and too short to mask safely inside other words.
         return tuple(v for v in values if v and v != "demo")

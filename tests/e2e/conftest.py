@@ -24,6 +24,13 @@ from stockpipe.store.embedded import start_throwaway_server
 from stockpipe.testing.fake_alphavantage import FakeAlphaVantage
 from tests.e2e.graphql import DagsterGraphQL, Repository
 from tests.e2e.processes import ManagedProcess, free_port, start_process, wait_until
+from tests.fixtures.alert_receivers import (
+    SMTP_PASSWORD,
+    SMTP_USER,
+    Certificates,
+    SmtpReceiver,
+    WebhookReceiver,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "artifacts"
@@ -45,6 +52,8 @@ class Stack:
     repository: Repository
     fake: FakeAlphaVantage
     symbols: tuple[str, ...]
+    alerts: WebhookReceiver  # the Slack webhook the daemon's alert sensors post to
+    mail: SmtpReceiver  # and the SMTP server (STARTTLS, AUTH) they send e-mail through
 
 
 def _workspace_for(port: int) -> dict[str, object]:
@@ -70,6 +79,11 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     server = start_throwaway_server(tmp_path_factory.mktemp("e2e-postgres"), password=DB_PASSWORD)
     processes: list[ManagedProcess] = []
     fake = FakeAlphaVantage(history_length=HISTORY_LENGTH).start()
+    alerts = WebhookReceiver().start()
+    certificates = Certificates(tmp_path_factory.mktemp("e2e-certs"))
+    mail = SmtpReceiver(
+        certificates, security="starttls", user=SMTP_USER, password=SMTP_PASSWORD
+    ).start()
     try:
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{DB_NAME}"')
@@ -104,6 +118,16 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "STOCKPIPE_DATA_DIR": str(root / "data"),
             # The deployed stack runs the schedules of the series chosen here, no others.
             "STOCK_SERIES": "daily,weekly",
+            "ALERT_SLACK_WEBHOOK_URL": alerts.webhook_url,
+            "ALERT_EMAIL_TO": "ops@example.test",
+            "ALERT_SMTP_HOST": "127.0.0.1",
+            "ALERT_SMTP_PORT": str(mail.port),
+            "ALERT_SMTP_USER": SMTP_USER,
+            "ALERT_SMTP_PASSWORD": SMTP_PASSWORD,
+            # The SMTP server's certificate comes from the test CA (OpenSSL reads this).
+            "SSL_CERT_FILE": str(certificates.ca_file),
+            "ALERT_SENSOR_INTERVAL_SEC": "5",
+            "STOCKPIPE_UI_URL": f"http://127.0.0.1:{ui_port}",
         }
 
         subprocess.run(
@@ -188,11 +212,15 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             repository=repository,
             fake=fake,
             symbols=SYMBOLS,
+            alerts=alerts,
+            mail=mail,
         )
     finally:
         for process in reversed(processes):
             process.stop()
         fake.stop()
+        alerts.stop()
+        mail.stop()
         server.stop()
         if server.log_file.exists():
             shutil.copy(server.log_file, logs / "postgres.log")

@@ -63,6 +63,16 @@ query JobRuns($job: String!) {
 }
 """
 
+SENSOR_TICKS = """
+query SensorTicks($selector: SensorSelector!) {
+  sensorOrError(sensorSelector: $selector) {
+    __typename
+    ... on Sensor { sensorState { status ticks(limit: 5) { status } } }
+    ... on PythonError { message }
+  }
+}
+"""
+
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 
 
@@ -143,3 +153,15 @@ class DagsterGraphQL:
     def unhealthy_daemons(self) -> list[str]:
         statuses = self.query(DAEMONS)["instance"]["daemonHealth"]["allDaemonStatuses"]
         return [s["daemonType"] for s in statuses if s["required"] and not s["healthy"]]
+
+    def sensor_ticks(self, repository: Repository, sensor: str) -> list[str]:
+        """Statuses of the sensor's latest ticks, newest first ([] before its first tick)."""
+        selector = {
+            "repositoryLocationName": repository.location,
+            "repositoryName": repository.name,
+            "sensorName": sensor,
+        }
+        result = self.query(SENSOR_TICKS, {"selector": selector})["sensorOrError"]
+        if result["__typename"] != "Sensor":
+            raise AssertionError(f"sensorOrError answered {result}")
+        return [tick["status"] for tick in result["sensorState"]["ticks"]]

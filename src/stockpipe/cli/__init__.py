@@ -32,9 +32,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from stockpipe.cli import db_cmd, fetch_cmd, ingest_cmd, status_cmd, up_cmd
+    from stockpipe.cli import alerts_cmd, db_cmd, fetch_cmd, ingest_cmd, status_cmd, up_cmd
 
-    for module in (fetch_cmd, db_cmd, ingest_cmd, status_cmd, up_cmd):
+    for module in (fetch_cmd, db_cmd, ingest_cmd, status_cmd, up_cmd, alerts_cmd):
         main.add_command(module.command)
 
 

@@ -64,7 +64,12 @@ def command(host: str, port: int, code_server_port: int) -> None:
     else:
         logger.info("database: %s", describe_conninfo(conninfo))
     dagster_home = _prepare_dagster_home(settings, code_server_port)
-    supervisor = Supervisor(_child_env(conninfo, dagster_home))
+    env = _child_env(conninfo, dagster_home)
+    if "ui_url" not in settings.model_fields_set:
+        # Alerts link to runs in this UI: its real port, unless STOCKPIPE_UI_URL says otherwise.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        env["STOCKPIPE_UI_URL"] = f"http://{shown}:{port}"
+    supervisor = Supervisor(env)
     supervisor.install_signal_handlers()
     failure: str | None = None
     try:

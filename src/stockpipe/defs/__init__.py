@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from stockpipe.defs.alerts import build_alert_sensors
 from stockpipe.defs.assets import build_series_asset
 from stockpipe.defs.jobs import build_series_job
 from stockpipe.defs.resources import stockpipe_resource_from_env
@@ -43,4 +44,5 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=jobs,
         schedules=schedules,
         resources={"stockpipe": stockpipe_resource_from_env()},
+        sensors=build_alert_sensors(settings),
     )

@@ -146,6 +146,8 @@ def symbol_metadata(result: SymbolResult) -> dict[str, dg.MetadataValue]:
             result.latest_bar.isoformat() if result.latest_bar else "none"
         ),
         "history_limited": dg.MetadataValue.bool(result.history_limited),
+        # Read by the alert sensors: waiting for Alpha Vantage to publish is not a failure.
+        "awaiting_publication": dg.MetadataValue.bool(result.awaiting_publication),
         "message": dg.MetadataValue.text(result.message),
     }
 

@@ -1,0 +1,187 @@
+"""Transitions -> messages a person reads in Slack or an e-mail client.
+
+A run failure or recovery is one message each (each has its own run link); the other kinds
+are grouped, one message per kind and direction per tick, so twenty symbols going stale at
+once is one message listing twenty lines, not twenty messages. Every text passes through
+`redact`, so neither the API key nor a password can reach a channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from stockpipe.alerts.incidents import (
+    CHECK_FAILED,
+    RUN_FAILED,
+    STALE,
+    SYMBOL_STREAK,
+    Transition,
+)
+from stockpipe.redact import redact
+
+PREFIX = "stockpipe"
+_STATUS_ORDER = ("loaded", "up_to_date", "deferred", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    title: str  # one line: the e-mail subject, the first line in Slack
+    lines: tuple[str, ...] = ()
+    link: str = ""
+
+    def text(self) -> str:
+        body = "\n".join(self.lines)
+        return f"{body}\n{self.link}" if self.link else body
+
+    def slack_payload(self) -> dict[str, Any]:
+        text = f"*{self.title}*\n{self.text()}".rstrip()
+        return {"text": text, "unfurl_links": False}
+
+    def redacted(self, secrets: Iterable[str | None]) -> Message:
+        wanted = list(secrets)
+        return Message(
+            redact(self.title, wanted),
+            tuple(redact(line, wanted) for line in self.lines),
+            redact(self.link, wanted),
+        )
+
+
+def render(transitions: Sequence[Transition], secrets: Iterable[str | None] = ()) -> list[Message]:
+    """Messages for these transitions, in the order of the first transition of each."""
+    messages: list[Message] = []
+    groups: dict[tuple[str, bool], list[Transition]] = {}
+    for transition in transitions:
+        if transition.kind == RUN_FAILED:
+            messages.append(_run(transition))
+        else:
+            groups.setdefault((transition.kind, transition.recovered), []).append(transition)
+    for (kind, recovered), members in groups.items():
+        messages.append(_GROUPED[kind](members, recovered))
+    wanted = list(secrets)
+    return [message.redacted(wanted) for message in messages]
+
+
+def test_alert_message(hostname: str, moment: str) -> Message:
+    return Message(
+        f"{PREFIX}: test alert",
+        (
+            f"A test message from `stockpipe alerts test` on {hostname} at {moment}.",
+            "If you read this, this channel receives stockpipe's alerts.",
+        ),
+    )
+
+
+def _run(t: Transition) -> Message:
+    d = t.details
+    if t.recovered:
+        c = t.close_details
+        runs = "run" if t.occurrences == 1 else "runs"
+        return Message(
+            f"{PREFIX}: {t.subject} recovered",
+            (
+                f"Run {c.get('run_id', '?')} of {t.subject} succeeded after {t.occurrences}"
+                f" failed {runs} since {_when(t.opened_at)}.",
+            ),
+            str(c.get("url", "")),
+        )
+    lines = [f"Job: {d['job']}", f"Run: {d['run_id']}"]
+    counts = d.get("counts") or {}
+    if counts:
+        lines.append(
+            "Symbols: "
+            + ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in _by_status(counts))
+        )
+    if d.get("failed"):
+        lines.append("Failed:")
+        lines.extend(f"  {subject}: {reason}" for subject, reason in d["failed"])
+    if d.get("deferred"):
+        lines.append("Deferred: " + ", ".join(d["deferred"]))
+    if d.get("error"):
+        lines.append(f"Error: {d['error']}")
+    return Message(f"{PREFIX}: run of {d['job']} failed", tuple(lines), str(d.get("url", "")))
+
+
+def _streaks(members: list[Transition], recovered: bool) -> Message:
+    count = _count(len(members), "symbol")
+    if recovered:
+        back = tuple(
+            f"{t.subject}: {t.close_details.get('status', 'ok').replace('_', ' ')} in run"
+            f" {t.close_details.get('run_id', '?')}, after {_consecutive(t)} failed or deferred"
+            " runs in a row"
+            for t in members
+        )
+        return Message(f"{PREFIX}: {count} recovered", back)
+    lines = tuple(
+        f"{t.subject}: {t.details['status']} in {t.details['consecutive']} consecutive runs;"
+        f" last: {t.details.get('message') or t.details['status']}"
+        for t in members
+    )
+    return Message(f"{PREFIX}: {count} failed or deferred run after run", lines)
+
+
+def _checks(members: list[Transition], recovered: bool) -> Message:
+    count = _count(len(members), "asset check")
+    if recovered:
+        passed = tuple(
+            f"{t.subject}: passes again ({t.close_details.get('summary', '')})" for t in members
+        )
+        verb = "passes" if len(members) == 1 else "pass"
+        return Message(f"{PREFIX}: {count} {verb} again", passed)
+    lines: list[str] = []
+    for t in members:
+        d = t.details
+        lines.append(f"{t.subject}: {d.get('summary', 'failed')}")
+        if d.get("symbols"):
+            lines.append("  symbols: " + ", ".join(d["symbols"]))
+        lines.extend(f"  {example}" for example in d.get("examples", []))
+        lines.append(f"  run {d.get('run_id', '?')}: {d.get('url', '')}")
+    return Message(f"{PREFIX}: {count} failed", tuple(lines))
+
+
+def _stale(members: list[Transition], recovered: bool) -> Message:
+    count = _count(len(members), "symbol")
+    if recovered:
+        fresh = tuple(
+            f"{t.subject}: fresh again, newest bar {t.close_details.get('latest') or 'none'}"
+            + (f" ({t.close_details['note']})" if t.close_details.get("note") else "")
+            for t in members
+        )
+        return Message(f"{PREFIX}: {count} up to date again", fresh)
+    window = members[0].details.get("window_hours")
+    lines = [
+        f"{t.subject}: newest bar {t.details.get('latest')},"
+        f" {_count(int(t.details.get('sessions_behind', 0)), 'session')} missing"
+        f" since {t.details.get('missing_since')}"
+        for t in members
+    ]
+    lines.append(
+        "Usual causes: the API budget ran out, the schedule is off, or the daemon was down;"
+        " `stockpipe status` shows each symbol's last result."
+    )
+    return Message(f"{PREFIX}: {count} stale for more than {window:g} h", tuple(lines))
+
+
+_GROUPED = {SYMBOL_STREAK: _streaks, CHECK_FAILED: _checks, STALE: _stale}
+
+
+def _consecutive(t: Transition) -> int:
+    return int(t.details.get("consecutive", 0)) + t.occurrences - 1
+
+
+def _by_status(counts: dict[str, int]) -> list[str]:
+    # JSONB keeps keys in its own order: show the statuses in the pipeline's order.
+    known = [s for s in _STATUS_ORDER if counts.get(s)]
+    return known + sorted(s for s in counts if s not in _STATUS_ORDER and counts[s])
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _when(moment: Any) -> str:
+    if isinstance(moment, datetime):
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return str(moment)

@@ -1,0 +1,158 @@
+"""AlertService: rules, rendering and delivery together, against a real webhook receiver."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from stockpipe.alerts import AlertService, CheckOutcome, RetryPolicy
+from stockpipe.alerts.channels import SlackWebhook
+from stockpipe.alerts.incidents import RUN_KINDS, pending
+from stockpipe.store import Database
+from stockpipe.store.embedded import free_port
+from tests.alerts.helpers import run, symbol
+from tests.fixtures.alert_receivers import WEBHOOK_PATH, WebhookReceiver
+
+API_KEY = "AVKEY-alerts-7731-secret"
+FAST = RetryPolicy(retries=1, first_delay_sec=0.01)
+
+
+def service(db: Database, url: str) -> AlertService:
+    return AlertService(
+        db,
+        [SlackWebhook(url, timeout=5)],
+        policy=FAST,
+        consecutive_runs=3,
+        stale_after_hours=36,
+        secrets=[API_KEY],
+    )
+
+
+def test_a_failing_job_alerts_once_and_recovers_once(db: Database, webhook: WebhookReceiver):
+    alerts = service(db, webhook.webhook_url)
+    first = run(
+        symbol("IBM", "loaded"),
+        symbol("XYZ", "failed", "Alpha Vantage rejected the symbol: Invalid API call"),
+        error="2 symbols: 1 loaded, 1 failed",
+    )
+
+    alerts.observe_runs([first])
+    [alert] = webhook.delivered()
+    assert alert.text == (
+        "*stockpipe: run of stock_job failed*\n"
+        "Job: stock_job\n"
+        f"Run: {first.run_id}\n"
+        "Symbols: 1 loaded, 1 failed\n"
+        "Failed:\n"
+        "  stock_data/XYZ: Alpha Vantage rejected the symbol: Invalid API call\n"
+        "Error: 2 symbols: 1 loaded, 1 failed\n"
+        f"{first.url}"
+    )
+
+    alerts.observe_runs([run(symbol("XYZ", "failed", "again"))])
+    assert len(webhook.delivered()) == 1
+
+    good = run(symbol("XYZ", "loaded"))
+    alerts.observe_runs([good])
+    recovery = webhook.delivered()[1]
+    assert recovery.text == (
+        "*stockpipe: stock_job recovered*\n"
+        f"Run {good.run_id} of stock_job succeeded after 2 failed runs since"
+        f" {first.finished_at:%Y-%m-%d %H:%M} UTC.\n"
+        f"{good.url}"
+    )
+
+
+def test_streaks_of_many_symbols_arrive_as_one_message(db: Database, webhook: WebhookReceiver):
+    alerts = service(db, webhook.webhook_url)
+    for _ in range(3):
+        outcomes = (
+            symbol("IBM", "deferred", "daily budget spent"),
+            symbol("MSFT", "deferred", "daily budget spent"),
+        )
+        alerts.observe_runs([run(*outcomes, succeeded=True)])
+
+    [alert] = webhook.delivered()
+    assert alert.text == (
+        "*stockpipe: 2 symbols failed or deferred run after run*\n"
+        "stock_data/IBM: deferred in 3 consecutive runs; last: daily budget spent\n"
+        "stock_data/MSFT: deferred in 3 consecutive runs; last: daily budget spent"
+    )
+
+
+def test_a_failed_check_names_the_check_and_the_symbols(db: Database, webhook: WebhookReceiver):
+    check = CheckOutcome(
+        "stock_data",
+        "ohlc_sanity",
+        False,
+        "2 of 200 rows have inconsistent prices",
+        ("IBM 2026-11-02: high < low", "MSFT 2026-11-03: negative value"),
+        ("IBM", "MSFT"),
+    )
+    checked = run(succeeded=True, checks=(check,))
+
+    service(db, webhook.webhook_url).observe_runs([checked])
+
+    [alert] = webhook.delivered()
+    assert alert.text == (
+        "*stockpipe: 1 asset check failed*\n"
+        "stock_data:ohlc_sanity: 2 of 200 rows have inconsistent prices\n"
+        "  symbols: IBM, MSFT\n"
+        "  IBM 2026-11-02: high < low\n"
+        "  MSFT 2026-11-03: negative value\n"
+        f"  run {checked.run_id}: {checked.url}"
+    )
+
+
+def test_the_api_key_and_passwords_never_reach_a_message(db: Database, webhook: WebhookReceiver):
+    leaky = run(
+        symbol("IBM", "failed", f"GET /query?function=TIME_SERIES_DAILY&apikey={API_KEY} failed"),
+        error="connection to postgresql://stockpipe:db-Pw-123@db:5432/x refused",
+    )
+
+    service(db, webhook.webhook_url).observe_runs([leaky])
+
+    [alert] = webhook.delivered()
+    assert API_KEY not in alert.text
+    assert "db-Pw-123" not in alert.text
+    assert "apikey=***" in alert.text
+    assert "postgresql://stockpipe:***@db" in alert.text
+
+
+def test_an_alert_no_channel_took_is_sent_at_the_next_tick(db: Database, webhook: WebhookReceiver):
+    down = service(db, f"http://127.0.0.1:{free_port()}{WEBHOOK_PATH}")
+    down.observe_runs([run(symbol("IBM", "failed"))])
+    [waiting], _ = pending(db, RUN_KINDS)
+    assert not waiting.recovered
+
+    service(db, webhook.webhook_url).send_pending(RUN_KINDS)
+
+    [alert] = webhook.delivered()
+    assert alert.text.startswith("*stockpipe: run of stock_job failed*")
+    assert pending(db, RUN_KINDS) == ([], [])
+
+
+def test_an_alert_no_channel_took_for_a_day_is_dropped(db: Database):
+    down = service(db, f"http://127.0.0.1:{free_port()}{WEBHOOK_PATH}")
+    failed = run(symbol("IBM", "failed"))
+    down.observe_runs([failed])
+    [waiting], _ = pending(db, RUN_KINDS)
+
+    down.send_pending(RUN_KINDS, now=waiting.pending_since + timedelta(hours=23))
+    assert len(pending(db, RUN_KINDS)[0]) == 1
+    down.send_pending(RUN_KINDS, now=waiting.pending_since + timedelta(days=1, minutes=1))
+    assert pending(db, RUN_KINDS) == ([], [])
+
+
+def test_a_channel_that_failed_is_not_tried_again_in_the_same_tick(
+    db: Database, webhook: WebhookReceiver
+):
+    alerts = service(db, webhook.webhook_url)
+    check = CheckOutcome("stock_data", "ohlc_sanity", False, "1 of 9 rows")
+    webhook.fail_next(2)  # both attempts at the first message
+
+    alerts.observe_runs([run(symbol("IBM", "failed"), checks=(check,))])
+
+    assert [r.status for r in webhook.requests] == [500, 500]
+    assert len(pending(db, RUN_KINDS)[0]) == 2  # both wait for the next tick
+    alerts.send_pending(RUN_KINDS)
+    assert len(webhook.delivered()) == 2
