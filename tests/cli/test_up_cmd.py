@@ -116,16 +116,15 @@ def test_up_serves_the_ui_and_ctrl_c_stops_everything_keeping_the_data(tmp_path:
     marker = datetime(2001, 2, 3, 5, tzinfo=UTC)
 
     with stack.running() as up:
-        assert stack.schedules() == {
-            "schedulesOrError": {
-                "results": [
-                    {
-                        "name": "daily_stock_schedule",
-                        "cronSchedule": "0 6 * * *",
-                        "scheduleState": {"status": "RUNNING"},
-                    }
-                ]
-            }
+        # Every series has its schedule; STOCK_SERIES (default: daily) says which one runs.
+        schedules = stack.schedules()["schedulesOrError"]["results"]  # type: ignore[index]
+        assert {
+            s["name"]: (s["cronSchedule"], s["scheduleState"]["status"]) for s in schedules
+        } == {
+            "daily_stock_schedule": ("0 6 * * *", "RUNNING"),
+            "weekly_stock_schedule": ("30 18 * * 1-5", "STOPPED"),
+            "monthly_stock_schedule": ("30 18 * * 1-5", "STOPPED"),
+            "intraday_stock_schedule": ("*/15 4-20 * * 1-5", "STOPPED"),
         }
         with stack.database() as conn:
             conn.execute(
