@@ -1,5 +1,13 @@
 """Alpha Vantage time-series client: request catalog, typed outcomes, classifier, parser."""
 
+from stockpipe.alphavantage.actions import (
+    ActionFunction,
+    ActionRequest,
+    Dividend,
+    Dividends,
+    Split,
+    Splits,
+)
 from stockpipe.alphavantage.classify import Classified, classify_document, classify_response
 from stockpipe.alphavantage.client import AlphaVantageClient, RawResponse
 from stockpipe.alphavantage.errors import (
@@ -33,12 +41,16 @@ __all__ = [
     "INTRADAY_INTERVALS",
     "SKIP_REASONS",
     "SPECS",
+    "ActionFunction",
+    "ActionRequest",
     "AlphaVantageClient",
     "AlphaVantageError",
     "BudgetExhausted",
     "CallGate",
     "Classified",
     "DemoKeyMisuse",
+    "Dividend",
+    "Dividends",
     "FieldNames",
     "Function",
     "InvalidApiKey",
@@ -57,6 +69,8 @@ __all__ = [
     "SeriesRequest",
     "SeriesSpec",
     "ServerError",
+    "Split",
+    "Splits",
     "classify_document",
     "classify_response",
     "parse_csv",

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stockpipe.cli import configure_logging, load_settings_or_exit
+from stockpipe.cli.bar_changes_view import SHOWN, bar_changes_table
 from stockpipe.ingest.overview import SymbolOverview, stored_symbols, symbol_overview
 from stockpipe.ingest.quota import BudgetInfo, budget_info
 from stockpipe.ingest.rejection import RETRY_HINT, Rejection
@@ -17,6 +18,7 @@ from stockpipe.ingest.state import SymbolState
 from stockpipe.market_calendar import latest_completed_session
 from stockpipe.redact import redact
 from stockpipe.store import Database, DatabaseError
+from stockpipe.store.bar_changes import recent_bar_changes
 
 
 @click.command(name="status")
@@ -25,7 +27,10 @@ from stockpipe.store import Database, DatabaseError
     metavar="A,B",
     help="Only these tickers (default: STOCK_SYMBOLS plus every symbol already stored).",
 )
-def command(symbols: str | None) -> None:
+@click.option(
+    "--changes", is_flag=True, help="Also list the latest bars a re-fetch corrected (old -> new)."
+)
+def command(symbols: str | None, changes: bool) -> None:
     """Per symbol: rows, first and last bar, missing sessions, last ingest result; and the API
     calls spent today (Alpha Vantage's day, US/Eastern) against API_DAILY_BUDGET.
 
@@ -43,6 +48,7 @@ def command(symbols: str | None) -> None:
                 wanted = list(dict.fromkeys([*settings.stock_symbols, *stored_symbols(db)]))
             overviews = symbol_overview(db, wanted, target=target)
             budget = budget_info(db, settings)
+            corrected = recent_bar_changes(db, wanted, limit=SHOWN) if changes else None
     except DatabaseError as exc:
         click.echo(f"stockpipe status: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)
@@ -51,6 +57,8 @@ def command(symbols: str | None) -> None:
     for line in _rejection_lines(overviews, settings.api_rejected_symbol_retry_days):
         click.echo(line)
     click.echo(_budget_line(budget))
+    if corrected is not None:
+        console.print(bar_changes_table(corrected))
 
 
 def _symbol_table(overviews: list[SymbolOverview], target: date) -> Table:

@@ -64,7 +64,7 @@ def build_stock_data_asset(partitions: dg.PartitionsDefinition[str]) -> dg.Asset
         symbols = list(context.partition_keys)
         try:
             with (
-                stockpipe.ingest_context() as ctx,
+                stockpipe.ingest_context(run_id=context.run_id) as ctx,
                 library_logs_to(context.log.log, ctx.settings),
             ):
                 summary: RunSummary | None = None

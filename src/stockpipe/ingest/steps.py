@@ -223,7 +223,7 @@ def _store(ctx: IngestContext, prepared: Prepared) -> SymbolResult:
     assert plan is not None and series is not None
     limited = prepared.history_limited
     try:
-        upserted = upsert_bars(ctx.db, series.bars)
+        upserted = upsert_bars(ctx.db, series.bars, run_id=ctx.run_id)
     except DatabaseError as exc:
         return _result(
             plan.symbol, SymbolStatus.FAILED, f"database: {exc}", plan=plan,

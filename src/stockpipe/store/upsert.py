@@ -111,17 +111,18 @@ class UpsertResult:
         return self.inserted + self.updated
 
 
-def upsert_bars(db: Database, bars: Sequence[Bar]) -> UpsertResult:
-    """Store `bars` (any symbols) in one transaction, retried whole on transient faults."""
+def upsert_bars(db: Database, bars: Sequence[Bar], *, run_id: str | None = None) -> UpsertResult:
+    """Store `bars` (any symbols) in one transaction, retried whole on transient faults.
+    `run_id` labels the bars this changes in stock_data_changes (migration 0011)."""
     unique = dedupe(bars)
     if not unique:
         return UpsertResult(0, 0, 0)
     try:
-        return db.run(lambda conn: upsert_bars_in(conn, unique))
+        return db.run(lambda conn: upsert_bars_in(conn, unique, run_id=run_id))
     except pg_errors.UniqueViolation:
         # Someone wrote these keys without our advisory lock between our max(ts) read and our
         # COPY: the merge path is always correct, only slower.
-        return db.run(lambda conn: upsert_bars_in(conn, unique, fast_path=False))
+        return db.run(lambda conn: upsert_bars_in(conn, unique, fast_path=False, run_id=run_id))
 
 
 def dedupe(bars: Iterable[Bar]) -> list[Bar]:
@@ -135,9 +136,17 @@ def dedupe(bars: Iterable[Bar]) -> list[Bar]:
 
 
 def upsert_bars_in(
-    conn: psycopg.Connection[Any], bars: Sequence[Bar], *, fast_path: bool = True
+    conn: psycopg.Connection[Any],
+    bars: Sequence[Bar],
+    *,
+    fast_path: bool = True,
+    run_id: str | None = None,
 ) -> UpsertResult:
     """The upsert inside the caller's transaction; `bars` must already be deduplicated."""
+    if run_id is not None:
+        # Read by the audit trigger; local to this transaction, so a pooled connection's next
+        # user never inherits it.
+        conn.execute("SELECT set_config('stockpipe.run_id', %s, true)", [run_id])
     symbols = sorted({bar.symbol for bar in bars})
     conn.execute(_LOCK_SYMBOLS, [symbols])
     if fast_path:
