@@ -126,7 +126,10 @@ def _decimal(value: object, reason: str, *, positive: bool) -> Decimal:
 
 def _rows(document: dict[str, Any], request: ActionRequest) -> list[Any]:
     symbol = document.get("symbol")
-    if symbol is not None and str(symbol).upper() != request.symbol.upper():
+    if symbol is None:  # a body that merely holds a "data" key is not an answer
+        keys = ", ".join(repr(key) for key in list(document)[:5])
+        raise MalformedResponse(f"{request.describe()}: the answer names no symbol (keys: {keys})")
+    if str(symbol).upper() != request.symbol.upper():
         raise MalformedResponse(
             f"asked for {request.symbol} but the {request.function.value} response is for "
             f"{str(symbol)[:20]}; not storing it"
