@@ -75,3 +75,19 @@ def test_database_url_wins_over_the_postgres_group(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("POSTGRES_HOST", "ignored")
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:pw123@h:5/db")
     assert Settings.load().postgres_conninfo() == "postgresql://u:pw123@h:5/db"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [pytest.param("-1", id="negative"), pytest.param("weekly", id="not a number")],
+)
+def test_a_bad_corporate_actions_refresh_period_is_rejected_naming_it(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("CORPORATE_ACTIONS_REFRESH_DAYS", value)
+    with pytest.raises(SettingsError, match="CORPORATE_ACTIONS_REFRESH_DAYS"):
+        Settings.load()
+
+
+def test_corporate_actions_are_refreshed_weekly_by_default() -> None:
+    assert Settings.load(_env_file=None).corporate_actions_refresh_days == 7

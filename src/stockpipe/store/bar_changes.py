@@ -35,11 +35,12 @@ class BarChange:
 def recent_bar_changes(
     db: Database, symbols: Sequence[str] | None = None, *, limit: int = 20
 ) -> list[BarChange]:
-    """The newest recorded changes, newest first, of `symbols` (None: of every symbol)."""
+    """The newest recorded changes of `symbols` (None: of every symbol), newest first; within
+    one run, newest bar first."""
     where, params = ("WHERE symbol = ANY(%s)", [list(symbols)]) if symbols is not None else ("", [])
     query = (
         "SELECT symbol, ts, changed_at, run_id, old_values, new_values FROM stock_data_changes"
-        f" {where} ORDER BY changed_at DESC, id DESC LIMIT %s"
+        f" {where} ORDER BY changed_at DESC, ts DESC, id DESC LIMIT %s"
     )
     rows = db.run(lambda conn: conn.execute(query.encode(), [*params, limit]).fetchall())
     return [BarChange(*row) for row in rows]
