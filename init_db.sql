@@ -135,4 +135,173 @@ ALTER TABLE symbol_state
     ADD COLUMN unpublished_asked_at TIMESTAMPTZ;
 INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0007', 'symbol_unpublished_session', '858a445c405c20767fcb99ded2069baff9a0682a3c3d3b4ca70821c1bc2bec6f');
 
+-- 0011_corporate_actions_adjusted_prices_bar_changes.sql
+-- Corporate actions (Alpha Vantage SPLITS and DIVIDENDS), the split- and dividend-adjusted view
+-- of the daily bars, and the audit of corrected bars. (0008-0010 belong to other branches.)
+
+-- One row per split and per dividend, keyed by its date, so a re-fetch updates and never
+-- duplicates. Typed values for queries; `raw` is the vendor's object exactly as sent (its
+-- strings, "None" included), NUMERIC keeps the scale it was sent with ("1.0460").
+CREATE TABLE stock_splits (
+    symbol         TEXT        NOT NULL,
+    effective_date DATE        NOT NULL,
+    split_factor   NUMERIC     NOT NULL CHECK (split_factor > 0),  -- new shares per old share
+    raw            JSONB       NOT NULL,
+    first_seen_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (symbol, effective_date)
+);
+
+-- Unknown dates ("None") are NULL; the ex-date is the key, so a dividend without one is not
+-- stored (the parser counts it as skipped). Declared future dividends are stored: they adjust
+-- nothing until a bar on or after their ex-date exists.
+CREATE TABLE stock_dividends (
+    symbol           TEXT        NOT NULL,
+    ex_dividend_date DATE        NOT NULL,
+    declaration_date DATE,
+    record_date      DATE,
+    payment_date     DATE,
+    amount           NUMERIC     NOT NULL CHECK (amount >= 0),
+    raw              JSONB       NOT NULL,
+    first_seen_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (symbol, ex_dividend_date)
+);
+
+-- When each symbol's actions were last fetched, per kind (SPLITS, DIVIDENDS): the refresh runs
+-- on its own cadence (CORPORATE_ACTIONS_REFRESH_DAYS), apart from the daily bars' symbol_state.
+CREATE TABLE corporate_action_refresh (
+    symbol          TEXT        NOT NULL,
+    function        TEXT        NOT NULL,
+    last_attempt_at TIMESTAMPTZ NOT NULL,
+    last_success_at TIMESTAMPTZ,
+    last_status     TEXT        NOT NULL,
+    last_message    TEXT        NOT NULL DEFAULT '',
+    PRIMARY KEY (symbol, function)
+);
+
+-- The running product of the adjustment factors, rounded at each step so that the numbers
+-- stay short and any other implementation (stockpipe.testing.corporate_actions) can
+-- reproduce them to the last digit.
+CREATE FUNCTION stockpipe_factor_mul(acc NUMERIC, factor NUMERIC) RETURNS NUMERIC
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT round(acc * factor, 16) $$;
+
+CREATE AGGREGATE stockpipe_factor_product(NUMERIC) (
+    SFUNC = stockpipe_factor_mul, STYPE = NUMERIC, INITCOND = '1'
+);
+
+-- Split- and dividend-adjusted daily bars, computed from the raw bars and the actions each time
+-- it is read (so a new or corrected action shows at once), the way CRSP and LEAN do it:
+--   * an ex-date E (split factor s, s = 1 without a split; dividend d, 0 without one) has the
+--     factor f(E) = round((P - d*s) / (P*s), 12), where P is the raw close of the last bar
+--     before E: 1/s for the split, times 1 - d / (P/s) for the dividend (P/s is that close in
+--     post-split shares; with s = 1 it is CRSP's 1 - d/P);
+--   * a bar's price factor is the product of f(E) over every ex-date after the bar, multiplied
+--     newest first and rounded to 16 places at each step; prices are round(raw * factor, 4);
+--   * the volume factor is the product of the split factors after the bar (volume * it, rounded);
+--   * an ex-date with no bar before it, or none on or after it (a declared future dividend, or
+--     bars not loaded that far yet), adjusts nothing yet.
+-- The newest bar is therefore never adjusted, and adjusted history changes when an action
+-- arrives, as Alpha Vantage's own adjusted series do.
+CREATE VIEW stock_data_adjusted AS
+WITH actions AS (
+    SELECT symbol, effective_date AS day, split_factor AS split, 0::numeric AS dividend
+    FROM stock_splits
+    UNION ALL
+    SELECT symbol, ex_dividend_date, 1::numeric, amount FROM stock_dividends
+), events AS (
+    SELECT symbol, day, stockpipe_factor_product(split) AS split, sum(dividend) AS dividend,
+           (day::timestamp AT TIME ZONE 'America/New_York') AS starts
+    FROM actions GROUP BY symbol, day
+), factored AS (
+    SELECT e.symbol, e.starts,
+           round((p.close - e.dividend * e.split) / (p.close * e.split), 12) AS price_factor,
+           e.split AS volume_factor
+    FROM events e
+    JOIN LATERAL (
+        SELECT d.close FROM stock_data d
+        WHERE d.symbol = e.symbol AND d.ts < e.starts ORDER BY d.ts DESC LIMIT 1
+    ) p ON p.close > 0
+    WHERE EXISTS (SELECT 1 FROM stock_data d WHERE d.symbol = e.symbol AND d.ts >= e.starts)
+), cumulative AS (
+    -- Bars from the previous ex-date (inclusive) up to this one (exclusive) get this product.
+    SELECT symbol, starts AS until_ts, lead(starts) OVER newest_first AS from_ts,
+           stockpipe_factor_product(price_factor) OVER newest_first AS price_factor,
+           stockpipe_factor_product(volume_factor) OVER newest_first AS volume_factor
+    FROM factored
+    WINDOW newest_first AS (PARTITION BY symbol ORDER BY starts DESC ROWS UNBOUNDED PRECEDING)
+)
+SELECT d.id, d.symbol, d.ts,
+       round(d.open * f.price_factor, 4) AS open,
+       round(d.high * f.price_factor, 4) AS high,
+       round(d.low * f.price_factor, 4) AS low,
+       round(d.close * f.price_factor, 4) AS close,
+       round(d.volume * f.volume_factor)::bigint AS volume,
+       f.price_factor, f.volume_factor,
+       d.close AS raw_close
+FROM stock_data d
+LEFT JOIN cumulative c
+    ON c.symbol = d.symbol AND d.ts < c.until_ts AND (c.from_ts IS NULL OR d.ts >= c.from_ts)
+CROSS JOIN LATERAL (
+    SELECT COALESCE(c.price_factor, 1::numeric) AS price_factor,
+           COALESCE(c.volume_factor, 1::numeric) AS volume_factor
+) f;
+
+COMMENT ON VIEW stock_data_adjusted IS
+    'Split- and dividend-adjusted daily bars (CRSP/LEAN factors per ex-date); see migration 0011 and docs/architecture.md';
+
+-- Vendor corrections made visible: every UPDATE of stock_data that changes a value records the
+-- columns that changed, old and new, when, and the run that wrote them (the upsert sets
+-- stockpipe.run_id with set_config(.., true), local to its transaction). An unchanged re-load
+-- updates no row, so it records nothing; neither does an update of updated_at alone.
+CREATE TABLE stock_data_changes (
+    id         BIGSERIAL   PRIMARY KEY,
+    symbol     TEXT        NOT NULL,
+    ts         TIMESTAMPTZ NOT NULL,
+    changed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    run_id     TEXT,
+    old_values JSONB       NOT NULL,
+    new_values JSONB       NOT NULL
+);
+CREATE INDEX stock_data_changes_changed_at_idx ON stock_data_changes (changed_at);
+CREATE INDEX stock_data_changes_symbol_ts_idx ON stock_data_changes (symbol, ts);
+
+CREATE FUNCTION stockpipe_record_bar_change() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+DECLARE
+    old_row JSONB := jsonb_build_object(
+        'open', OLD.open, 'high', OLD.high, 'low', OLD.low, 'close', OLD.close,
+        'volume', OLD.volume, 'adjusted_close', OLD.adjusted_close,
+        'dividend_amount', OLD.dividend_amount, 'split_coefficient', OLD.split_coefficient,
+        'raw', OLD.raw);
+    new_row JSONB := jsonb_build_object(
+        'open', NEW.open, 'high', NEW.high, 'low', NEW.low, 'close', NEW.close,
+        'volume', NEW.volume, 'adjusted_close', NEW.adjusted_close,
+        'dividend_amount', NEW.dividend_amount, 'split_coefficient', NEW.split_coefficient,
+        'raw', NEW.raw);
+    old_changed JSONB;
+    new_changed JSONB;
+BEGIN
+    SELECT jsonb_object_agg(o.key, o.value), jsonb_object_agg(o.key, n.value)
+    INTO old_changed, new_changed
+    FROM jsonb_each(old_row) o JOIN jsonb_each(new_row) n USING (key)
+    WHERE o.value IS DISTINCT FROM n.value;
+    INSERT INTO stock_data_changes (symbol, ts, run_id, old_values, new_values)
+    VALUES (NEW.symbol, NEW.ts, NULLIF(current_setting('stockpipe.run_id', true), ''),
+            COALESCE(old_changed, '{}'), COALESCE(new_changed, '{}'));
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER stock_data_record_changes
+    AFTER UPDATE ON stock_data
+    FOR EACH ROW
+    WHEN ((OLD.open, OLD.high, OLD.low, OLD.close, OLD.volume, OLD.adjusted_close,
+           OLD.dividend_amount, OLD.split_coefficient, OLD.raw)
+          IS DISTINCT FROM
+          (NEW.open, NEW.high, NEW.low, NEW.close, NEW.volume, NEW.adjusted_close,
+           NEW.dividend_amount, NEW.split_coefficient, NEW.raw))
+    EXECUTE FUNCTION stockpipe_record_bar_change();
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0011', 'corporate_actions_adjusted_prices_bar_changes', '53125a5874e43db2576e5b9abe7f1165be329cf9ef7e8d38f375d7c22b6c869e');
+
 COMMIT;
