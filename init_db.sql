@@ -267,41 +267,46 @@ CREATE TABLE stock_data_changes (
 CREATE INDEX stock_data_changes_changed_at_idx ON stock_data_changes (changed_at);
 CREATE INDEX stock_data_changes_symbol_ts_idx ON stock_data_changes (symbol, ts);
 
-CREATE FUNCTION stockpipe_record_bar_change() RETURNS trigger
+-- Statement-level, over the statement's transition tables: one set-based INSERT per upsert
+-- instead of a PL/pgSQL call per row. On a reload that changes every bar (80,000 rows, 2 cores,
+-- load 4) a row-level version took 3.08x the time without the trigger (281 us per row), this
+-- one 1.13x (22 us per row): benchmarks/audit_trigger.py. Rows are matched by id, which the
+-- upsert never changes; only columns whose value changed are kept, old and new.
+CREATE FUNCTION stockpipe_record_bar_changes() RETURNS trigger
     LANGUAGE plpgsql AS $$
-DECLARE
-    old_row JSONB := jsonb_build_object(
-        'open', OLD.open, 'high', OLD.high, 'low', OLD.low, 'close', OLD.close,
-        'volume', OLD.volume, 'adjusted_close', OLD.adjusted_close,
-        'dividend_amount', OLD.dividend_amount, 'split_coefficient', OLD.split_coefficient,
-        'raw', OLD.raw);
-    new_row JSONB := jsonb_build_object(
-        'open', NEW.open, 'high', NEW.high, 'low', NEW.low, 'close', NEW.close,
-        'volume', NEW.volume, 'adjusted_close', NEW.adjusted_close,
-        'dividend_amount', NEW.dividend_amount, 'split_coefficient', NEW.split_coefficient,
-        'raw', NEW.raw);
-    old_changed JSONB;
-    new_changed JSONB;
 BEGIN
-    SELECT jsonb_object_agg(o.key, o.value), jsonb_object_agg(o.key, n.value)
-    INTO old_changed, new_changed
-    FROM jsonb_each(old_row) o JOIN jsonb_each(new_row) n USING (key)
-    WHERE o.value IS DISTINCT FROM n.value;
     INSERT INTO stock_data_changes (symbol, ts, run_id, old_values, new_values)
-    VALUES (NEW.symbol, NEW.ts, NULLIF(current_setting('stockpipe.run_id', true), ''),
-            COALESCE(old_changed, '{}'), COALESCE(new_changed, '{}'));
+    SELECT n.symbol, n.ts, NULLIF(current_setting('stockpipe.run_id', true), ''),
+           CASE WHEN o.open IS DISTINCT FROM n.open THEN jsonb_build_object('open', o.open) ELSE '{}' END
+           || CASE WHEN o.high IS DISTINCT FROM n.high THEN jsonb_build_object('high', o.high) ELSE '{}' END
+           || CASE WHEN o.low IS DISTINCT FROM n.low THEN jsonb_build_object('low', o.low) ELSE '{}' END
+           || CASE WHEN o.close IS DISTINCT FROM n.close THEN jsonb_build_object('close', o.close) ELSE '{}' END
+           || CASE WHEN o.volume IS DISTINCT FROM n.volume THEN jsonb_build_object('volume', o.volume) ELSE '{}' END
+           || CASE WHEN o.adjusted_close IS DISTINCT FROM n.adjusted_close THEN jsonb_build_object('adjusted_close', o.adjusted_close) ELSE '{}' END
+           || CASE WHEN o.dividend_amount IS DISTINCT FROM n.dividend_amount THEN jsonb_build_object('dividend_amount', o.dividend_amount) ELSE '{}' END
+           || CASE WHEN o.split_coefficient IS DISTINCT FROM n.split_coefficient THEN jsonb_build_object('split_coefficient', o.split_coefficient) ELSE '{}' END
+           || CASE WHEN o.raw IS DISTINCT FROM n.raw THEN jsonb_build_object('raw', o.raw) ELSE '{}' END,
+           CASE WHEN o.open IS DISTINCT FROM n.open THEN jsonb_build_object('open', n.open) ELSE '{}' END
+           || CASE WHEN o.high IS DISTINCT FROM n.high THEN jsonb_build_object('high', n.high) ELSE '{}' END
+           || CASE WHEN o.low IS DISTINCT FROM n.low THEN jsonb_build_object('low', n.low) ELSE '{}' END
+           || CASE WHEN o.close IS DISTINCT FROM n.close THEN jsonb_build_object('close', n.close) ELSE '{}' END
+           || CASE WHEN o.volume IS DISTINCT FROM n.volume THEN jsonb_build_object('volume', n.volume) ELSE '{}' END
+           || CASE WHEN o.adjusted_close IS DISTINCT FROM n.adjusted_close THEN jsonb_build_object('adjusted_close', n.adjusted_close) ELSE '{}' END
+           || CASE WHEN o.dividend_amount IS DISTINCT FROM n.dividend_amount THEN jsonb_build_object('dividend_amount', n.dividend_amount) ELSE '{}' END
+           || CASE WHEN o.split_coefficient IS DISTINCT FROM n.split_coefficient THEN jsonb_build_object('split_coefficient', n.split_coefficient) ELSE '{}' END
+           || CASE WHEN o.raw IS DISTINCT FROM n.raw THEN jsonb_build_object('raw', n.raw) ELSE '{}' END
+    FROM old_rows o JOIN new_rows n USING (id)
+    WHERE (o.open, o.high, o.low, o.close, o.volume, o.adjusted_close, o.dividend_amount, o.split_coefficient, o.raw)
+          IS DISTINCT FROM
+          (n.open, n.high, n.low, n.close, n.volume, n.adjusted_close, n.dividend_amount, n.split_coefficient, n.raw);
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER stock_data_record_changes
     AFTER UPDATE ON stock_data
-    FOR EACH ROW
-    WHEN ((OLD.open, OLD.high, OLD.low, OLD.close, OLD.volume, OLD.adjusted_close,
-           OLD.dividend_amount, OLD.split_coefficient, OLD.raw)
-          IS DISTINCT FROM
-          (NEW.open, NEW.high, NEW.low, NEW.close, NEW.volume, NEW.adjusted_close,
-           NEW.dividend_amount, NEW.split_coefficient, NEW.raw))
-    EXECUTE FUNCTION stockpipe_record_bar_change();
-INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0011', 'corporate_actions_adjusted_prices_bar_changes', '53125a5874e43db2576e5b9abe7f1165be329cf9ef7e8d38f375d7c22b6c869e');
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION stockpipe_record_bar_changes();
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0011', 'corporate_actions_adjusted_prices_bar_changes', 'df41134ad3057f1ded0c3296197bd5e03aec3918a37b1ecb9d9e39b5db8591fa');
 
 COMMIT;
