@@ -184,3 +184,25 @@ def test_a_daily_rate_limit_defers_the_rest_of_the_run_without_calls(
         ("MSFT", "DIVIDENDS", ActionStatus.DEFERRED, 0),
     ]
     assert len(fake.calls()) == 2
+
+
+def test_bars_a_refetch_corrects_are_audited_with_the_ingest_runs_id(
+    db: Database, fake: FakeAlphaVantage, make_context: ContextFactory
+) -> None:
+    ingest_symbols(make_context(API_OUTPUT_SIZE="full"), ["IBM"])
+    # The vendor restates the last two sessions (a split it had missed) and we fetch again.
+    splits, _ = action_rows("IBM", TARGET)
+    fake.set_actions(
+        "IBM", splits=[{"effective_date": "2024-05-07", "split_factor": "2.0000"}, *splits]
+    )
+    ctx = make_context(API_OUTPUT_SIZE="full")
+    summary = ingest_symbols(ctx, ["IBM"])
+    assert (summary.updated, summary.calls) == (0, 0), "up to date: no call, nothing changed"
+    db.run(
+        lambda conn: conn.execute(
+            "DELETE FROM stock_data WHERE ts = (SELECT max(ts) FROM stock_data)"
+        )
+    )
+    assert ingest_symbols(ctx, ["IBM"]).updated == 1
+    rows = table(db, "SELECT ts::date, run_id FROM stock_data_changes")
+    assert rows == [(date(2024, 5, 7), ctx.run_id)]
