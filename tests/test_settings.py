@@ -139,3 +139,19 @@ def test_bad_series_settings_are_rejected_naming_the_variable(
 def test_series_are_split_lower_cased_and_deduplicated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STOCK_SERIES", "Daily, weekly,daily ,INTRADAY")
     assert Settings.load().stock_series == ("daily", "weekly", "intraday")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [pytest.param("-1", id="negative"), pytest.param("weekly", id="not a number")],
+)
+def test_a_bad_corporate_actions_refresh_period_is_rejected_naming_it(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("CORPORATE_ACTIONS_REFRESH_DAYS", value)
+    with pytest.raises(SettingsError, match="CORPORATE_ACTIONS_REFRESH_DAYS"):
+        Settings.load()
+
+
+def test_corporate_actions_are_refreshed_weekly_by_default() -> None:
+    assert Settings.load(_env_file=None).corporate_actions_refresh_days == 7

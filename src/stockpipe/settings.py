@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     api_rejected_symbol_retry_days: int = Field(
         default=7, ge=0, validation_alias="API_REJECTED_SYMBOL_RETRY_DAYS"
     )
+    # --- history: corporate actions ---
+    corporate_actions_refresh_days: int = Field(
+        default=7, ge=0, le=366, validation_alias="CORPORATE_ACTIONS_REFRESH_DAYS"
+    )
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("stockpipe")),
         validation_alias="STOCKPIPE_DATA_DIR",

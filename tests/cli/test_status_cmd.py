@@ -12,6 +12,7 @@ from stockpipe.ingest.state import load_states
 from stockpipe.market_calendar import latest_completed_session, sessions_between
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
+from stockpipe.testing.payloads import action_rows
 from tests.cli.cli_env import HISTORY, SECRET_KEY
 
 NOW = datetime.now(UTC)  # only when no rejection was stored: the comparison then fails anyway
@@ -66,3 +67,30 @@ def test_status_lists_configured_and_stored_symbols_by_default(fake: FakeAlphaVa
     assert [row_of(output, s)[0] for s in ("IBM", "MSFT", "AAPL")] == ["IBM", "MSFT", "AAPL"]
     assert row_of(output, "IBM")[5] == "never run"
     assert "API calls today: 1 of 25 (24 left;" in output
+
+
+def test_status_changes_lists_the_corrected_bars_with_old_and_new_values(
+    fake: FakeAlphaVantage, db: Database
+) -> None:
+    run("ingest", "--symbols", "IBM")
+    sessions = sessions_between(date(2020, 1, 1), latest_completed_session())
+    # The vendor restates its last three bars (a split it had missed), and our newest bar is
+    # gone, so the next ingest fetches again and finds two stored bars changed.
+    missed = {"effective_date": str(sessions[-3]), "split_factor": "2.0000"}
+    fake.set_actions("IBM", splits=[missed, *action_rows("IBM", sessions[-1])[0]])
+    db.run(lambda conn: conn.execute("DELETE FROM stock_data WHERE ts = %s", [_ny(sessions[-1])]))
+    run("ingest", "--symbols", "IBM")
+
+    output = run("status", "--symbols", "IBM", "--changes")
+
+    lines = [line for line in output.splitlines() if "->" in line and line.startswith("│ IBM")]
+    assert [line.split("│")[2].strip() for line in lines] == [str(sessions[-2]), str(sessions[-3])]
+    assert all("close" in line and "volume" in line for line in lines), output
+    assert "no stored bar was ever changed" not in output
+    assert "corrected bars" not in run("status", "--symbols", "IBM")
+
+
+def _ny(day: date) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo("America/New_York"))

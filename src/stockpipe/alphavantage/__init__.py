@@ -1,5 +1,13 @@
 """Alpha Vantage time-series client: request catalog, typed outcomes, classifier, parser."""
 
+from stockpipe.alphavantage.actions import (
+    ActionFunction,
+    ActionRequest,
+    Dividend,
+    Dividends,
+    Split,
+    Splits,
+)
 from stockpipe.alphavantage.classify import Classified, classify_document, classify_response
 from stockpipe.alphavantage.client import AlphaVantageClient, RawResponse
 from stockpipe.alphavantage.errors import (
@@ -34,6 +42,8 @@ __all__ = [
     "INTRADAY_INTERVALS",
     "SKIP_REASONS",
     "SPECS",
+    "ActionFunction",
+    "ActionRequest",
     "AlphaVantageClient",
     "AlphaVantageError",
     "ApiUnreachable",
@@ -41,6 +51,8 @@ __all__ = [
     "CallGate",
     "Classified",
     "DemoKeyMisuse",
+    "Dividend",
+    "Dividends",
     "FieldNames",
     "Function",
     "InvalidApiKey",
@@ -59,6 +71,8 @@ __all__ = [
     "SeriesRequest",
     "SeriesSpec",
     "ServerError",
+    "Split",
+    "Splits",
     "classify_document",
     "classify_response",
     "parse_csv",

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
 
 import orjson
 
@@ -30,7 +31,6 @@ from stockpipe.alphavantage.errors import (
     ServerError,
 )
 from stockpipe.alphavantage.network import shorten
-from stockpipe.alphavantage.series import SeriesRequest
 from stockpipe.redact import redact
 
 CLAIM_KEY_URL = "https://www.alphavantage.co/support/#api-key"
@@ -43,6 +43,24 @@ _PREMIUM_ENDPOINT = ("is a premium endpoint",)
 # bursts, so minute wording wins over day wording.
 _MINUTE = ("spreading out", "per minute", "call frequency", "frequency", "per second")
 _DAY = ("per day", "daily rate limit", "daily limit", "requests a day")
+
+
+class CallRequest(Protocol):
+    """What the classifier needs of a request: a time series (SeriesRequest) or another
+    function (stockpipe.alphavantage.actions.ActionRequest)."""
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def function(self) -> StrEnum: ...
+    @property
+    def outputsize(self) -> str | None: ...
+    @property
+    def datatype(self) -> str: ...
+    @property
+    def series_key(self) -> str: ...
+    def describe(self) -> str: ...
+    def query_params(self) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +96,7 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
-def classify_notice(text: str, request: SeriesRequest) -> AlphaVantageError:
+def classify_notice(text: str, request: CallRequest) -> AlphaVantageError:
     """An `Information`/`Note` body -> the error it means."""
     lowered = text.lower()
     if any(fragment in lowered for fragment in _DEMO):
@@ -114,7 +132,7 @@ def classify_notice(text: str, request: SeriesRequest) -> AlphaVantageError:
 
 
 def classify_document(
-    document: object, request: SeriesRequest, secrets: Iterable[str] = ()
+    document: object, request: CallRequest, secrets: Iterable[str] = ()
 ) -> Classified:
     """A decoded JSON body -> data, or the error its top-level key announces."""
     if not isinstance(document, dict):
@@ -155,7 +173,7 @@ def classify_document(
 
 
 def classify_response(
-    request: SeriesRequest,
+    request: CallRequest,
     status: int,
     headers: Mapping[str, str],
     body: bytes,

@@ -17,13 +17,21 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import requests
 import urllib3.exceptions
 
-from stockpipe.alphavantage.classify import Classified, classify_response
+from stockpipe.alphavantage.actions import (
+    ActionFunction,
+    ActionRequest,
+    Dividends,
+    Splits,
+    parse_dividends,
+    parse_splits,
+)
+from stockpipe.alphavantage.classify import CallRequest, Classified, classify_response
 from stockpipe.alphavantage.errors import (
     UNREACHABLE,
     AlphaVantageError,
@@ -50,6 +58,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+R = TypeVar("R", bound=CallRequest)
 DEFAULT_BASE_URL = "https://www.alphavantage.co/query"
 
 
@@ -121,7 +130,7 @@ class AlphaVantageClient(ClosesOnExit):
     def close(self) -> None:
         self._session.close()
 
-    def safe_url(self, request: SeriesRequest) -> str:
+    def safe_url(self, request: CallRequest) -> str:
         """The URL of a request without its API key: the only form we log or print."""
         return f"{self.base_url}?{urlencode(request.query_params())}"
 
@@ -133,7 +142,23 @@ class AlphaVantageClient(ClosesOnExit):
         """Like fetch, but return the classified data response unparsed."""
         return self._with_retries(request, self._raw_attempt)
 
-    def _with_retries(self, request: SeriesRequest, attempt: Callable[[SeriesRequest], T]) -> T:
+    def fetch_splits(self, symbol: str) -> Splits:
+        """Every split Alpha Vantage lists for `symbol` (SPLITS), classified and retried alike."""
+        request = ActionRequest(symbol, ActionFunction.SPLITS)
+        return self._with_retries(request, lambda r: parse_splits(self._document(r), r))
+
+    def fetch_dividends(self, symbol: str) -> Dividends:
+        """Every dividend Alpha Vantage lists for `symbol` (DIVIDENDS), declared ones included."""
+        request = ActionRequest(symbol, ActionFunction.DIVIDENDS)
+        return self._with_retries(request, lambda r: parse_dividends(self._document(r), r))
+
+    def _document(self, request: CallRequest) -> dict[str, Any]:
+        _, _, classified = self._send(request)
+        if classified.document is None:
+            raise MalformedResponse(f"expected JSON for {request.describe()}")
+        return classified.document
+
+    def _with_retries(self, request: R, attempt: Callable[[R], T]) -> T:
         retry = 0
         reached_api = False  # did any attempt of this call reach the server?
         while True:
@@ -189,7 +214,7 @@ class AlphaVantageClient(ClosesOnExit):
         # Full jitter: spreads retries of many workers that failed together.
         return self._random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**retry))
 
-    def _send(self, request: SeriesRequest) -> tuple[int, bytes, Classified]:
+    def _send(self, request: CallRequest) -> tuple[int, bytes, Classified]:
         params = request.query_params()
         params["apikey"] = self._api_key
         log.debug("GET %s", self.safe_url(request))

@@ -36,6 +36,9 @@ def _register() -> None:
 
     for module in (fetch_cmd, db_cmd, ingest_cmd, status_cmd, up_cmd, alerts_cmd):
         main.add_command(module.command)
+    from stockpipe.cli import actions_cmd
+
+    main.add_command(actions_cmd.command)
 
 
 _register()

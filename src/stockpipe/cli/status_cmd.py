@@ -11,6 +11,7 @@ from rich.table import Table
 
 from stockpipe.alphavantage import INTRADAY_INTERVALS
 from stockpipe.cli import configure_logging, load_settings_or_exit
+from stockpipe.cli.bar_changes_view import SHOWN, bar_changes_table
 from stockpipe.ingest.overview import SymbolOverview, stored_symbols, symbol_overview
 from stockpipe.ingest.premium import active_denial
 from stockpipe.ingest.quota import BudgetInfo, budget_info
@@ -20,6 +21,7 @@ from stockpipe.market_calendar import latest_completed_session
 from stockpipe.redact import redact
 from stockpipe.series import DAILY, SERIES_NAMES, Series, series_named
 from stockpipe.store import Database, DatabaseError
+from stockpipe.store.bar_changes import recent_bar_changes
 
 
 @click.command(name="status")
@@ -41,7 +43,12 @@ from stockpipe.store import Database, DatabaseError
     default=None,
     help="Intraday bar interval instead of STOCK_INTRADAY_INTERVAL (with --series intraday).",
 )
-def command(symbols: str | None, series: str, interval: str | None) -> None:
+@click.option(
+    "--changes",
+    is_flag=True,
+    help="Also list the latest daily bars a re-fetch corrected (old -> new).",
+)
+def command(symbols: str | None, series: str, interval: str | None, changes: bool) -> None:
     """Per symbol: rows, first and last bar, missing sessions (weeks, months), last ingest
     result; and the API calls spent today (Alpha Vantage's day, US/Eastern) against
     API_DAILY_BUDGET.
@@ -68,6 +75,7 @@ def command(symbols: str | None, series: str, interval: str | None) -> None:
             )
             budget = budget_info(db, settings)
             _, denied = active_denial(db, settings, described, datetime.now(UTC))
+            corrected = recent_bar_changes(db, wanted, limit=SHOWN) if changes else None
     except DatabaseError as exc:
         click.echo(f"stockpipe status: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)
@@ -78,6 +86,8 @@ def command(symbols: str | None, series: str, interval: str | None) -> None:
     if denied:
         click.echo(denied)
     click.echo(_budget_line(budget))
+    if corrected is not None:
+        console.print(bar_changes_table(corrected))
 
 
 def _symbol_table(

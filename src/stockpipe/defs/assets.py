@@ -85,7 +85,7 @@ def build_series_asset(
         symbols = list(context.partition_keys)
         try:
             with (
-                stockpipe.ingest_context() as ctx,
+                stockpipe.ingest_context(run_id=context.run.run_id) as ctx,
                 library_logs_to(context.log.log, ctx.settings),
             ):
                 summary: RunSummary | None = None

@@ -39,9 +39,10 @@ class StockpipeResource(dg.ConfigurableResource["StockpipeResource"]):
         return Settings.load(**overrides)
 
     @contextmanager
-    def ingest_context(self) -> Iterator[IngestContext]:
-        """Database pool and API client for one run; closed (pool drained) when the run ends."""
-        with IngestContext.from_settings(self.load_settings()) as ctx:
+    def ingest_context(self, run_id: str | None = None) -> Iterator[IngestContext]:
+        """Database pool and API client for one run; closed (pool drained) when the run ends.
+        `run_id` (the Dagster run's) labels the bar corrections the run writes."""
+        with IngestContext.from_settings(self.load_settings(), run_id=run_id) as ctx:
             yield ctx
 
 

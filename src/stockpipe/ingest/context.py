@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from stockpipe.alphavantage import AlphaVantageClient
 from stockpipe.clock import Clock, SystemClock
 from stockpipe.closing import ClosesOnExit
@@ -26,8 +28,12 @@ class IngestContext(ClosesOnExit):
         clock: Clock | None = None,
         output_size: OutputSizePolicy | None = None,
         owns_db: bool = False,
+        run_id: str | None = None,
     ) -> None:
         self.settings = settings
+        # Labels what this context's loads change (stock_data_changes): a Dagster run passes
+        # its own id, anything else gets a fresh one.
+        self.run_id = run_id or uuid.uuid4().hex
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.output_size: OutputSizePolicy = output_size or settings.api_output_size
@@ -51,9 +57,10 @@ class IngestContext(ClosesOnExit):
         *,
         clock: Clock | None = None,
         output_size: OutputSizePolicy | None = None,
+        run_id: str | None = None,
     ) -> IngestContext:
         db = Database.from_settings(settings)
-        return cls(settings, db, clock=clock, output_size=output_size, owns_db=True)
+        return cls(settings, db, clock=clock, output_size=output_size, owns_db=True, run_id=run_id)
 
     def __repr__(self) -> str:
         return f"IngestContext({self.db!r}, {self.gate!r}, output_size={self.output_size})"

@@ -298,7 +298,12 @@ def _store(ctx: IngestContext, prepared: Prepared, run: SeriesRun) -> SymbolResu
         bars = run.storable(series.bars, plan.target)
         # One parsed payload of one symbol: the parser already dropped repeated timestamps.
         upserted = upsert_bars(
-            ctx.db, bars, table=run.series.table, extras=run.extras(plan.target), unique=True
+            ctx.db,
+            bars,
+            table=run.series.table,
+            extras=run.extras(plan.target),
+            unique=True,
+            run_id=ctx.run_id,
         )
     except DatabaseError as exc:
         return _result(

@@ -65,12 +65,14 @@ def upsert_bars(
     table: BarsTable = DAILY_TABLE,
     extras: Extras | None = None,
     unique: bool = False,
+    run_id: str | None = None,
 ) -> UpsertResult:
     """Store `bars` (any symbols) into `table` in one transaction, retried whole on transient
     faults. `extras` gives a per-period table each bar's (period_start, provisional); an
     intraday table takes its interval from the bar. `unique`: the caller vouches that no two
     bars share a key (one parsed payload: the parser drops repeated timestamps), so the
-    intraday dedupe is skipped (~30 ms of a 21,000-bar batch)."""
+    intraday dedupe is skipped (~30 ms of a 21,000-bar batch). `run_id` labels the bars this
+    changes in stock_data_changes (migration 0011)."""
     if table is DAILY_TABLE:
         rows = Rows(dedupe(bars))
     else:
@@ -78,11 +80,13 @@ def upsert_bars(
     if not rows:
         return UpsertResult(0, 0, 0)
     try:
-        return db.run(lambda conn: upsert_rows_in(conn, rows, table))
+        return db.run(lambda conn: upsert_rows_in(conn, rows, table, run_id=run_id))
     except pg_errors.UniqueViolation:
         # Someone wrote these keys without our advisory lock between our max(ts) read and our
         # COPY: the merge path is always correct, only slower.
-        return db.run(lambda conn: upsert_rows_in(conn, rows, table, fast_path=False))
+        return db.run(
+            lambda conn: upsert_rows_in(conn, rows, table, fast_path=False, run_id=run_id)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +142,14 @@ def dedupe_rows(
 
 
 def upsert_bars_in(
-    conn: psycopg.Connection[Any], bars: Sequence[Bar], *, fast_path: bool = True
+    conn: psycopg.Connection[Any],
+    bars: Sequence[Bar],
+    *,
+    fast_path: bool = True,
+    run_id: str | None = None,
 ) -> UpsertResult:
     """The stock_data upsert inside the caller's transaction; `bars` must be deduplicated."""
-    return upsert_rows_in(conn, Rows(list(bars)), DAILY_TABLE, fast_path=fast_path)
+    return upsert_rows_in(conn, Rows(list(bars)), DAILY_TABLE, fast_path=fast_path, run_id=run_id)
 
 
 def upsert_rows_in(
@@ -150,8 +158,13 @@ def upsert_rows_in(
     table: BarsTable,
     *,
     fast_path: bool = True,
+    run_id: str | None = None,
 ) -> UpsertResult:
     """The upsert of deduplicated rows inside the caller's transaction."""
+    if run_id is not None:
+        # Read by the audit trigger; local to this transaction, so a pooled connection's next
+        # user never inherits it.
+        conn.execute("SELECT set_config('stockpipe.run_id', %s, true)", [run_id])
     if not isinstance(rows, Rows):
         rows = Rows(rows)
     statements = table_sql(table)

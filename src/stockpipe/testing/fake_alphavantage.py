@@ -7,8 +7,9 @@ smoke test, benchmarks, a local demo):
     python -m stockpipe.testing.fake_alphavantage --host 127.0.0.1 --port 8765
 
 then point ALPHAVANTAGE_BASE_URL at the printed URL. Steer a running server over HTTP:
-POST /_control/{reset,configure,fault,series,body,prerender} with a JSON object,
-GET /_control/calls.
+POST /_control/{reset,configure,fault,series,body,prerender,actions} with a JSON object,
+GET /_control/calls. SPLITS and DIVIDENDS are served too (see stockpipe.testing.corporate_actions):
+the daily series, adjusted close included, follows each symbol's actions.
 """
 
 from __future__ import annotations
@@ -26,15 +27,18 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from stockpipe.alphavantage.actions import ActionFunction
 from stockpipe.alphavantage.series import INTRADAY_INTERVALS, Function
 from stockpipe.market_calendar import latest_completed_session
 from stockpipe.testing import faults
+from stockpipe.testing.corporate_actions import NO_OVERRIDE, ActionOverride, as_rows
 from stockpipe.testing.faults import Fault, FaultRule
 from stockpipe.testing.http import Reply, serve
-from stockpipe.testing.payloads import generate_series, render_csv, render_json
+from stockpipe.testing.payloads import action_rows, generate_series, render_csv, render_json
 
 log = logging.getLogger(__name__)
-FUNCTIONS = {f.value for f in Function}
+ACTION_FUNCTIONS = {f.value for f in ActionFunction}
+FUNCTIONS = {f.value for f in Function} | ACTION_FUNCTIONS
 
 
 @dataclass
@@ -67,6 +71,7 @@ class _Custom:
     series: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     zones: dict[str, str] = field(default_factory=dict)
     bodies: dict[str, Reply] = field(default_factory=dict)
+    actions: dict[str, ActionOverride] = field(default_factory=dict)  # by upper-case symbol
 
 
 def _key(symbol: str, function: str | None) -> str:
@@ -179,6 +184,22 @@ class FakeAlphaVantage:
         with self._lock:
             self._custom.series[_key(symbol, str(function))] = series
             self._custom.zones[_key(symbol, str(function))] = time_zone
+
+    def set_actions(
+        self,
+        symbol: str,
+        splits: list[dict[str, str]] | None = None,
+        dividends: list[dict[str, str]] | None = None,
+    ) -> None:
+        """Serve these SPLITS / DIVIDENDS objects (exactly, newest first) for a symbol from now
+        on, and make its daily series follow them; None keeps that kind as it is. Calling it
+        again restates them (a corrected amount, a removed split)."""
+        with self._lock:
+            current = self._custom.actions.get(symbol.upper(), NO_OVERRIDE)
+            self._custom.actions[symbol.upper()] = ActionOverride(
+                current.splits if splits is None else as_rows(splits),
+                current.dividends if dividends is None else as_rows(dividends),
+            )
 
     def set_body(
         self,
@@ -330,7 +351,8 @@ class FakeAlphaVantage:
     def _data(
         self, function: str, symbol: str, params: dict[str, str], as_symbol: str = ""
     ) -> Reply:
-        if self._prerendered and _key(symbol, function) not in self._custom.series:
+        custom = _key(symbol, function) in self._custom.series or symbol in self._custom.actions
+        if self._prerendered and not custom:
             body = self._prerendered.get(self._render_key(function, symbol, params, as_symbol))
             if body is not None:
                 return Reply(200, body)
@@ -339,6 +361,12 @@ class FakeAlphaVantage:
     def _render(
         self, function: str, symbol: str, params: dict[str, str], as_symbol: str = ""
     ) -> Reply:
+        end = self.config.end_date or latest_completed_session()
+        actions = self._custom.actions.get(symbol, NO_OVERRIDE)
+        if function in ACTION_FUNCTIONS:
+            splits, dividends = action_rows(symbol, end, actions)
+            data = splits if function == ActionFunction.SPLITS else dividends
+            return Reply(200, orjson.dumps({"symbol": as_symbol or symbol, "data": data}))
         fn = Function(function)
         custom_key = _key(symbol, function)
         interval = params.get("interval") if fn is Function.INTRADAY else None
@@ -347,7 +375,6 @@ class FakeAlphaVantage:
             series = self._custom.series[custom_key]
             zone = self._custom.zones[custom_key]
         else:
-            end = self.config.end_date or latest_completed_session()
             series = generate_series(
                 symbol,
                 fn,
@@ -358,6 +385,7 @@ class FakeAlphaVantage:
                 month=params.get("month"),
                 # Alpha Vantage's default is true; only "false" switches to regular hours.
                 extended_hours=params.get("extended_hours", "true").lower() != "false",
+                actions=actions,
             )
             zone = "US/Eastern"
         if params.get("datatype") == "csv":
@@ -385,6 +413,7 @@ class FakeAlphaVantage:
             "series": lambda: self.set_series(**payload),
             "body": lambda: self.set_body(**payload),
             "prerender": lambda: self.prerender(**payload),
+            "actions": lambda: self.set_actions(**payload),
         }
         if method != "POST" or name not in actions:
             return Reply(404, b'{"error": "unknown control endpoint"}')

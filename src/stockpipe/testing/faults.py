@@ -9,6 +9,7 @@ from enum import StrEnum
 
 import orjson
 
+from stockpipe.alphavantage.actions import ActionFunction
 from stockpipe.alphavantage.series import Function
 from stockpipe.testing.http import Reply
 from stockpipe.testing.payloads import render_json
@@ -16,6 +17,7 @@ from stockpipe.testing.payloads import render_json
 # (function, symbol, params, as_symbol) -> the data reply the server would send
 DataRenderer = Callable[[str, str, dict[str, str], str], Reply]
 _FUNCTIONS = {f.value for f in Function}
+_DATA_FUNCTIONS = _FUNCTIONS | {f.value for f in ActionFunction}
 
 
 class Fault(StrEnum):
@@ -175,7 +177,7 @@ def fault_reply(
     if fault is Fault.EMPTY_SERIES:
         fn = Function(function) if function in _FUNCTIONS else Function.DAILY
         return Reply(200, render_json(symbol, fn, {}, interval=params.get("interval")))
-    if function not in _FUNCTIONS:
+    if function not in _DATA_FUNCTIONS:
         function = Function.DAILY.value
     json_params = {**params, "datatype": "json"}
     if fault is Fault.WRONG_SYMBOL:

@@ -22,9 +22,22 @@ import orjson
 
 from stockpipe.alphavantage.series import SPECS, Function
 from stockpipe.market_calendar import NEW_YORK, session_hours, sessions_between
+from stockpipe.testing.corporate_actions import (
+    DIVIDEND_EVERY,
+    NO_OVERRIDE,
+    ActionOverride,
+    adjusted,
+    adjustment_factors,
+    default_dividend_rows,
+    default_split_days,
+    is_default_dividend,
+    override_dividend_days,
+    override_split_days,
+)
 
 ANCHOR = date(1999, 11, 1)
 CENT = Decimal("0.0001")
+ZERO = Decimal("0.0000")
 Series = dict[str, dict[str, str]]  # timestamp -> JSON field name -> value, newest first
 
 _INFORMATION = {
@@ -47,6 +60,7 @@ class DailyBar:
     volume: int
     adjusted_close: Decimal
     dividend: Decimal
+    split: Decimal = Decimal(1)  # the factor of a split effective this day
 
 
 def _seed(*parts: object) -> int:
@@ -72,26 +86,71 @@ def _ohlc(rng: random.Random, prev: float, drift: float, sigma: float) -> tuple[
 
 
 @lru_cache(maxsize=64)
-def daily_history(symbol: str, end: date) -> tuple[DailyBar, ...]:
-    """Every session from the anchor to `end`, oldest first."""
+def daily_history(
+    symbol: str, end: date, actions: ActionOverride = NO_OVERRIDE
+) -> tuple[DailyBar, ...]:
+    """Every session from the anchor to `end`, oldest first, as traded: a seeded walk of the
+    company's value, divided by every split since (so a split leaves earlier bars alone)."""
     rng = random.Random(_seed(symbol.upper()))
     price = rng.uniform(20, 400)
-    dividend_phase = rng.randrange(63)
-    raw: list[tuple[date, tuple[Decimal, ...], int, Decimal]] = []
-    for index, day in enumerate(_sessions(end)):
+    dividend_phase = rng.randrange(DIVIDEND_EVERY)
+    sessions = _sessions(end)
+    if actions.splits is None:
+        split_days = default_split_days(symbol, sessions)
+    else:
+        split_days = override_split_days(actions.splits, sessions)
+    dividend_days = (
+        None if actions.dividends is None else override_dividend_days(actions.dividends, sessions)
+    )
+    scale = Decimal(1)
+    raw: list[tuple[date, tuple[Decimal, ...], int, Decimal, Decimal]] = []
+    for index, day in enumerate(sessions):
         o, h, low, c = _ohlc(rng, price, 0.0002, 0.015)
         price = float(c)
-        dividend = _q(price * 0.005) if index % 63 == dividend_phase else Decimal("0.0000")
-        raw.append((day, (o, h, low, c), int(rng.lognormvariate(15, 0.5)), dividend))
-    # Dividends lower the adjusted close of every earlier bar.
-    bars: list[DailyBar] = []
-    factor = Decimal(1)
-    for day, (o, h, low, c), volume, dividend in reversed(raw):
-        bars.append(DailyBar(day, o, h, low, c, volume, (c * factor).quantize(CENT), dividend))
-        if dividend:
-            factor *= 1 - dividend / c
-    bars.reverse()
-    return tuple(bars)
+        volume = int(rng.lognormvariate(15, 0.5))
+        split = split_days.get(day, Decimal(1))
+        scale *= split
+        if scale != 1:
+            # Rounding is monotonic: the divided high/low still bracket the open/close.
+            o, h, low, c = ((value / scale).quantize(CENT) for value in (o, h, low, c))
+            volume = int(volume * scale)
+        if dividend_days is not None:
+            dividend = dividend_days.get(day, ZERO)
+        elif is_default_dividend(index, dividend_phase):
+            dividend = _q(float(c) * 0.005)
+        else:
+            dividend = ZERO
+        raw.append((day, (o, h, low, c), volume, dividend, split))
+    days = [row[0] for row in raw]
+    closes = [row[1][3] for row in raw]
+    dividends = {row[0]: row[3] for row in raw if row[3]}
+    factors = adjustment_factors(days, closes, split_days, dividends)
+    return tuple(
+        DailyBar(day, o, h, low, c, volume, adjusted(c, factor), dividend, split)
+        for (day, (o, h, low, c), volume, dividend, split), factor in zip(raw, factors, strict=True)
+    )
+
+
+def action_rows(
+    symbol: str, end: date, actions: ActionOverride = NO_OVERRIDE
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The SPLITS and DIVIDENDS `data` lists, newest first: the override's objects exactly,
+    or those of the default schedule the daily series follows."""
+    history = daily_history(symbol, end, actions)
+    if actions.splits is not None:
+        splits = [dict(row) for row in actions.splits]
+    else:
+        splits = [
+            {"effective_date": bar.day.isoformat(), "split_factor": str(bar.split)}
+            for bar in reversed(history)
+            if bar.split != 1
+        ]
+    if actions.dividends is not None:
+        dividends = [dict(row) for row in actions.dividends]
+    else:
+        paid = [(bar.day, bar.dividend) for bar in history if bar.dividend]
+        dividends = default_dividend_rows(paid, end)
+    return splits, dividends
 
 
 def _fields(function: Function, bar: DailyBar) -> dict[str, str]:
@@ -108,7 +167,7 @@ def _fields(function: Function, bar: DailyBar) -> dict[str, str]:
     if names.dividend_amount:
         fields[names.dividend_amount] = str(bar.dividend)
     if names.split_coefficient:
-        fields[names.split_coefficient] = "1.0"
+        fields[names.split_coefficient] = "1.0" if bar.split == 1 else str(bar.split)
     return fields
 
 
@@ -134,9 +193,16 @@ def _aggregate(bars: tuple[DailyBar, ...], monthly: bool) -> list[DailyBar]:
 
 
 def _intraday(
-    symbol: str, end: date, interval: str, month: str | None, full: bool, *, extended: bool = True
+    symbol: str,
+    end: date,
+    interval: str,
+    month: str | None,
+    full: bool,
+    *,
+    actions: ActionOverride,
+    extended: bool = True,
 ) -> list[tuple[str, dict[str, str]]]:
-    days = {bar.day: bar for bar in daily_history(symbol, end)}
+    days = {bar.day: bar for bar in daily_history(symbol, end, actions)}
     if month:
         year, mon = (int(part) for part in month.split("-"))
         chosen = [d for d in days if d.year == year and d.month == mon]
@@ -177,13 +243,16 @@ def generate_series(
     interval: str | None = None,
     month: str | None = None,
     extended_hours: bool = True,
+    actions: ActionOverride = NO_OVERRIDE,
 ) -> Series:
     """The series object Alpha Vantage would send, newest first."""
     full = outputsize == "full"
     if function is Function.INTRADAY:
-        rows = _intraday(symbol, end, interval or "5min", month, full, extended=extended_hours)
+        rows = _intraday(
+            symbol, end, interval or "5min", month, full, actions=actions, extended=extended_hours
+        )
         return dict(rows if full or month else rows[:100])
-    daily = daily_history(symbol, end)
+    daily = daily_history(symbol, end, actions)
     if function in (Function.DAILY, Function.DAILY_ADJUSTED):
         chosen = list(daily[-history_length:] if full else daily[-100:])
     else:
