@@ -26,7 +26,7 @@ def run_stock_dag() -> Any:
     """One run of stock_dag through dag.test(): every task in this process, real metadata DB."""
     bag = load_dag_bag()
     assert bag.import_errors == {}
-    return bag.get_dag("stock_dag").test()
+    return bag.dags["stock_dag"].test()
 
 
 def task_states(run: Any) -> dict[tuple[str, int], str]:
@@ -73,4 +73,6 @@ def expected_rows(symbol: str) -> list[tuple[Any, ...]]:
 
 def ledger_calls(db: Database) -> int:
     """Calls recorded in the PostgreSQL quota ledger every stockpipe process shares."""
-    return int(db.run(lambda conn: conn.execute("SELECT count(*) FROM api_call_ledger").fetchone()[0]))
+    return int(
+        db.run(lambda conn: conn.execute("SELECT count(*) FROM api_call_ledger").fetchone()[0])
+    )

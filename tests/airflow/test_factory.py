@@ -6,9 +6,9 @@ import pytest
 
 pytest.importorskip("airflow.sdk", reason="Airflow runs in .venv-airflow: make test-airflow")
 
-from stockpipe.store import Database  # noqa: E402
-from stockpipe.testing import FakeAlphaVantage  # noqa: E402
-from tests.airflow.helpers import (  # noqa: E402
+from stockpipe.store import Database
+from stockpipe.testing import FakeAlphaVantage
+from tests.airflow.helpers import (
     expected_rows,
     ledger_calls,
     run_stock_dag,
@@ -16,7 +16,7 @@ from tests.airflow.helpers import (  # noqa: E402
     task_result,
     task_states,
 )
-from tests.fixtures.fake_alphavantage import FAKE_API_KEY  # noqa: E402
+from tests.fixtures.fake_alphavantage import FAKE_API_KEY
 
 pytestmark = pytest.mark.usefixtures("airflow_home")
 
@@ -108,7 +108,9 @@ def test_the_key_never_appears_in_the_task_logs(
 
     assert str(run.state) == "failed"
     output = capfd.readouterr()
-    files = [p.read_text(errors="replace") for p in (airflow_home / "logs").rglob("*") if p.is_file()]
+    files = [
+        p.read_text(errors="replace") for p in (airflow_home / "logs").rglob("*") if p.is_file()
+    ]
     everything = "\n".join([output.out, output.err, caplog.text, *files])
     assert "INVALIDX" in everything and "ingest_chunk" in everything  # the logs were seen
     assert FAKE_API_KEY not in everything

@@ -75,7 +75,7 @@ def build_ingest_dag(
             map_index_template="{{ chunk_label }}",
         )
         def ingest_chunk_task(symbols: list[str]) -> bodies.ChunkSummary:
-            get_current_context()["chunk_label"] = _chunk_label(symbols)  # type: ignore[typeddict-unknown-key]
+            get_current_context()["chunk_label"] = _chunk_label(symbols)
             return bodies.ingest_chunk(symbols, series=series)
 
         @task(task_id="check_symbols")
@@ -84,7 +84,7 @@ def build_ingest_dag(
             # and logs a "not found" error in every run.
             return bodies.check([summaries[i] for i in range(len(summaries))])
 
-        check_task(ingest_chunk_task.expand(symbols=plan_chunks_task()))  # type: ignore[arg-type]
+        check_task(ingest_chunk_task.expand(symbols=plan_chunks_task()))
 
     built: DAG = ingest_dag()
     return built

@@ -94,7 +94,7 @@ def check(summaries: Sequence[ChunkSummary]) -> dict[str, Any]:
     failed = {symbol: why for s in summaries for symbol, why in s["failed"].items()}
     deferred = [symbol for s in summaries for symbol in s["deferred"]]
     totals: dict[str, Any] = {
-        key: sum(int(s[key]) for s in summaries)  # type: ignore[literal-required]
+        key: sum(int(s[key]) for s in summaries)
         for key in ("symbols", "calls", "inserted", "updated", "unchanged", "skipped")
     }
     totals.update(failed=failed, deferred=deferred)
@@ -137,10 +137,11 @@ def _log_result(result: SymbolResult) -> None:
     )  # fmt: skip
 
 
-def _for_airflow(exc: DatabaseError, settings: Settings) -> Exception:
+def _for_airflow(exc: DatabaseError, settings: Settings) -> BaseException:
     """A transient database fault is raised as is (Airflow retries the task with backoff); a
     permanent one (credentials, schema) fails it without retries."""
     message = redact(str(exc), settings.secrets)
     if isinstance(exc, TransientDatabaseError):
         return exc
-    return AirflowFailException(f"stockpipe database: {message}")
+    failure: BaseException = AirflowFailException(f"stockpipe database: {message}")
+    return failure
