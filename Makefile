@@ -20,8 +20,9 @@ lint: install  ## ruff + mypy on src/
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
 
-test: lint  ## the whole suite: lint, types, unit, integration, end to end
+test: lint  ## the whole suite: lint, types, unit, integration, end to end; then the Airflow tests
 	$(BIN)/pytest
+	$(MAKE) test-airflow
 
 test-fast: install  ## everything but the end-to-end tier
 	$(BIN)/pytest -m "not e2e"
