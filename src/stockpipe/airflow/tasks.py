@@ -17,6 +17,7 @@ from airflow.sdk.log import mask_secret
 from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.chunks import plan_chunks
 from stockpipe.ingest.results import RunSummary, SymbolResult, SymbolStatus
+from stockpipe.logs import LIBRARY_LOGGER
 from stockpipe.redact import redact
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store import Database, DatabaseError, TransientDatabaseError
@@ -54,6 +55,9 @@ def load_settings() -> Settings:
         raise AirflowFailException(f"stockpipe settings: {exc}") from None
     for secret in settings.secrets:
         mask_secret(secret)
+    # The library's records already reach the task log through Airflow's handlers on the root
+    # logger (a handler of our own would print each line twice); only the level is ours.
+    logging.getLogger(LIBRARY_LOGGER).setLevel(settings.log_level)
     return settings
 
 
