@@ -63,7 +63,7 @@ $(AF_BIN)/stockpipe: requirements-airflow.lock pyproject.toml
 install-airflow: $(AF_BIN)/stockpipe  ## create .venv-airflow from requirements-airflow.lock
 
 lock-airflow: install  ## re-resolve requirements-airflow.lock (the airflow extra + pytest)
-	$(AF_REQUIREMENTS) | $(BIN)/uv pip compile - --python-version 3.11 -o requirements-airflow.lock
+	$(AF_REQUIREMENTS) | $(BIN)/uv pip compile - --python-version 3.11 --universal -o requirements-airflow.lock
 
 test-airflow: install-airflow  ## the Airflow tests (tests/airflow) in .venv-airflow
 	$(AF_BIN)/pytest tests/airflow
