@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 
 .PHONY: install lint test test-fast bench up compose-smoke clean init-db-sql
+.PHONY: install-airflow lock-airflow test-airflow airflow-up
 
 $(BIN)/stockpipe: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +20,9 @@ lint: install  ## ruff + mypy on src/
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
 
-test: lint  ## the whole suite: lint, types, unit, integration, end to end
+test: lint  ## the whole suite: lint, types, unit, integration, end to end; then the Airflow tests
 	$(BIN)/pytest
+	$(MAKE) test-airflow
 
 test-fast: install  ## everything but the end-to-end tier
 	$(BIN)/pytest -m "not e2e"
@@ -40,5 +42,34 @@ init-db-sql: install  ## regenerate init_db.sql from the migrations (after addin
 lock:  ## re-resolve requirements.lock after editing pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal -o requirements.lock
 
+# --- Airflow flavour: its own venv and lock (docs/orchestrators.md) ---------------------------
+# Airflow's dependency tree is its own: .venv-airflow holds Airflow 3, the library's runtime
+# dependencies (the `airflow` extra) and stockpipe itself installed with --no-deps, so the
+# Dagster pins are never required there and .venv / requirements.lock do not change.
+AF_VENV := .venv-airflow
+AF_BIN  := $(AF_VENV)/bin
+# Airflow's own home (config, SQLite metadata, logs) beside stockpipe's data directory.
+AIRFLOW_HOME ?= $(or $(STOCKPIPE_DATA_DIR),.stockpipe)/airflow
+# The extra plus what the tests need, fed to the resolver as one requirements list.
+AF_REQUIREMENTS = $(PYTHON) -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']; print(*p['airflow'], *[d for d in p['dev'] if d.split('>')[0] in ('pytest', 'pytest-timeout')], sep='\n')"
+
+$(AF_BIN)/stockpipe: requirements-airflow.lock pyproject.toml
+	test -x $(AF_BIN)/python || $(PYTHON) -m venv $(AF_VENV)
+	$(AF_BIN)/python -m pip install --quiet --upgrade pip uv
+	$(AF_BIN)/uv pip install --python $(AF_BIN)/python --quiet -r requirements-airflow.lock
+	$(AF_BIN)/uv pip install --python $(AF_BIN)/python --quiet --no-deps -e .
+	touch $@
+
+install-airflow: $(AF_BIN)/stockpipe  ## create .venv-airflow from requirements-airflow.lock
+
+lock-airflow: install  ## re-resolve requirements-airflow.lock (the airflow extra + pytest)
+	$(AF_REQUIREMENTS) | $(BIN)/uv pip compile - --python-version 3.11 --universal -o requirements-airflow.lock
+
+test-airflow: install-airflow  ## the Airflow tests (tests/airflow) in .venv-airflow
+	$(AF_BIN)/pytest tests/airflow
+
+airflow-up: install-airflow  ## Airflow UI, scheduler and DAG processor on the embedded PostgreSQL
+	AIRFLOW_HOME=$(AIRFLOW_HOME) $(AF_BIN)/python -m stockpipe.airflow.up
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(AF_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,96 @@
+"""build_ingest_dag: one series' ingest as an Airflow 3 DAG (TaskFlow API), wiring only.
+
+    plan_chunks ──> ingest_chunk[0..n] (mapped, pool alphavantage) ──> check_symbols
+
+- plan_chunks: STOCK_SYMBOLS in the library's order, split in at most `max_chunks` chunks
+  (stockpipe.ingest.chunks), so a universe of thousands stays far under max_map_length.
+- ingest_chunk: one mapped task per chunk, in the one-slot pool `alphavantage`, calling
+  stockpipe.ingest.ingest_symbols. The library retries the API itself and spends calls through
+  the PostgreSQL quota ledger shared with every other stockpipe process (Dagster included);
+  Airflow's retries (exponential backoff) are for what outlived those (a database restart).
+- check_symbols: fails, naming every failed symbol and the library's reason, when any symbol
+  failed; deferred symbols (budget spent) do not fail it.
+
+Settings are read when a task runs, so a new STOCK_SYMBOLS needs no DAG re-parse; only the
+schedule is read when the DAG file is parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import DAG, dag, get_current_context, task
+
+from stockpipe.airflow import API_POOL
+from stockpipe.airflow import tasks as bodies
+from stockpipe.ingest.chunks import DEFAULT_MAX_CHUNKS, DEFAULT_PER_CHUNK
+
+# For what outlived the library's own retries (database restart, network outage): the chunk is
+# re-run after ~30 s, 60 s, 120 s, as Dagster's stock_job does. Re-running is cheap: symbols
+# already stored spend no call.
+INGEST_RETRIES = 3
+INGEST_RETRY_DELAY = timedelta(seconds=30)
+INGEST_RETRY_BACKOFF = 2.0
+INGEST_MAX_RETRY_DELAY = timedelta(minutes=10)
+# A schedule's first possible run; catchup is off, so only the latest interval ever runs.
+START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def build_ingest_dag(
+    dag_id: str,
+    *,
+    schedule: str | None,
+    series: str = bodies.DAILY,
+    per_chunk: int = DEFAULT_PER_CHUNK,
+    max_chunks: int = DEFAULT_MAX_CHUNKS,
+) -> DAG:
+    """The DAG that refreshes `series` of every STOCK_SYMBOLS symbol on `schedule` (cron)."""
+
+    @dag(
+        dag_id=dag_id,
+        schedule=schedule,
+        start_date=START_DATE,
+        catchup=False,
+        # Two runs would only queue behind each other in the pool; one at a time is clearer.
+        max_active_runs=1,
+        tags=["stockpipe", series],
+        doc_md=f"Refreshes the {series} bars of every `STOCK_SYMBOLS` symbol in PostgreSQL "
+        "through the stockpipe library (docs/orchestrators.md).",
+    )
+    def ingest_dag() -> None:
+        @task(task_id="plan_chunks")
+        def plan_chunks_task() -> list[list[str]]:
+            return bodies.plan(per_chunk=per_chunk, max_chunks=max_chunks)
+
+        @task(
+            task_id="ingest_chunk",
+            pool=API_POOL,
+            retries=INGEST_RETRIES,
+            retry_delay=INGEST_RETRY_DELAY,
+            retry_exponential_backoff=INGEST_RETRY_BACKOFF,
+            max_retry_delay=INGEST_MAX_RETRY_DELAY,
+            # The grid names each mapped task by its symbols instead of 0, 1, 2...
+            map_index_template="{{ chunk_label }}",
+        )
+        def ingest_chunk_task(symbols: list[str]) -> bodies.ChunkSummary:
+            get_current_context()["chunk_label"] = _chunk_label(symbols)
+            return bodies.ingest_chunk(symbols, series=series)
+
+        @task(task_id="check_symbols")
+        def check_task(summaries: Sequence[bodies.ChunkSummary]) -> dict[str, Any]:
+            # By index, not by iterating: iterating the mapped results probes one past the end
+            # and logs a "not found" error in every run.
+            return bodies.check([summaries[i] for i in range(len(summaries))])
+
+        check_task(ingest_chunk_task.expand(symbols=plan_chunks_task()))
+
+    built: DAG = ingest_dag()
+    return built
+
+
+def _chunk_label(symbols: list[str]) -> str:
+    if len(symbols) <= 3:
+        return ", ".join(symbols)
+    return f"{symbols[0]} .. {symbols[-1]} ({len(symbols)})"

@@ -1,0 +1,151 @@
+"""The bodies of the DAG's tasks: settings in, the library's call, a JSON summary out.
+
+Every decision (which symbols need a call, the budget, retries against the API, what counts as
+failed) is the library's; this module only turns its results and errors into what Airflow
+understands: a return value (XCom), a retryable exception, or AirflowFailException.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, TypedDict
+
+from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.log import mask_secret
+
+from stockpipe.ingest import IngestContext, ingest_symbols
+from stockpipe.ingest.chunks import plan_chunks
+from stockpipe.ingest.results import RunSummary, SymbolResult, SymbolStatus
+from stockpipe.logs import LIBRARY_LOGGER
+from stockpipe.redact import redact
+from stockpipe.settings import Settings, SettingsError
+from stockpipe.store import Database, DatabaseError, TransientDatabaseError
+
+logger = logging.getLogger("stockpipe.airflow")
+
+DAILY = "daily"
+
+
+class ChunkSummary(TypedDict):
+    """What one mapped ingest task returns (its XCom): JSON, small, per chunk."""
+
+    symbols: int
+    calls: int
+    inserted: int
+    updated: int
+    unchanged: int
+    skipped: int
+    counts: dict[str, int]
+    failed: dict[str, str]  # symbol -> the library's reason
+    deferred: list[str]
+    message: str
+
+
+def load_settings() -> Settings:
+    """Settings.load(), with every secret registered with Airflow's log masker first.
+
+    The library already keeps the key out of its messages; the masker also covers whatever
+    Airflow itself logs (rendered arguments, exceptions). A bad setting fails the task at
+    once, naming the variable: retrying cannot fix configuration.
+    """
+    try:
+        settings = Settings.load()
+    except SettingsError as exc:
+        raise AirflowFailException(f"stockpipe settings: {exc}") from None
+    for secret in settings.secrets:
+        mask_secret(secret)
+    # The library's records already reach the task log through Airflow's handlers on the root
+    # logger (a handler of our own would print each line twice); only the level is ours.
+    logging.getLogger(LIBRARY_LOGGER).setLevel(settings.log_level)
+    return settings
+
+
+def plan(*, per_chunk: int, max_chunks: int) -> list[list[str]]:
+    """STOCK_SYMBOLS in chunks, in the order the library would take them."""
+    settings = load_settings()
+    try:
+        with Database.from_settings(settings) as db:
+            return plan_chunks(
+                db, settings.stock_symbols, per_chunk=per_chunk, max_chunks=max_chunks
+            )
+    except DatabaseError as exc:
+        raise _for_airflow(exc, settings) from None
+
+
+def ingest_chunk(symbols: Sequence[str], *, series: str = DAILY) -> ChunkSummary:
+    """Ingest one chunk through the library. Symbol failures come back in the summary (the
+    check task fails on them); only errors of the whole chunk raise."""
+    settings = load_settings()
+    # --- series: stock_dag is the daily series, the library's default. When ingest_symbols
+    # takes `series=` (weekly / monthly / intraday, STOCK_SERIES), other values go through.
+    series_kwargs: dict[str, Any] = {} if series == DAILY else {"series": series}
+    try:
+        with IngestContext.from_settings(settings) as ctx:
+            summary = ingest_symbols(ctx, symbols, on_result=_log_result, **series_kwargs)
+    except DatabaseError as exc:
+        raise _for_airflow(exc, settings) from None
+    logger.info("%s", summary.message)
+    return summarize(summary)
+
+
+def check(summaries: Sequence[ChunkSummary]) -> dict[str, Any]:
+    """The run's totals; raises AirflowFailException naming every failed symbol and why.
+
+    Deferred symbols (budget spent, session not published yet) do not fail the run: the
+    library takes them first next time.
+    """
+    failed = {symbol: why for s in summaries for symbol, why in s["failed"].items()}
+    deferred = [symbol for s in summaries for symbol in s["deferred"]]
+    totals: dict[str, Any] = {
+        key: sum(int(s[key]) for s in summaries)
+        for key in ("symbols", "calls", "inserted", "updated", "unchanged", "skipped")
+    }
+    totals.update(failed=failed, deferred=deferred)
+    logger.info(
+        "%d symbols in %d chunks: %d API calls, %d rows inserted, %d updated, %d deferred, "
+        "%d failed",
+        totals["symbols"], len(summaries), totals["calls"], totals["inserted"],
+        totals["updated"], len(deferred), len(failed),
+    )  # fmt: skip
+    if deferred:
+        logger.warning("deferred (first in line next run): %s", ", ".join(deferred))
+    if failed:
+        reasons = "; ".join(f"{symbol} ({why})" for symbol, why in failed.items())
+        raise AirflowFailException(f"{len(failed)} of {totals['symbols']} failed: {reasons}")
+    return totals
+
+
+def summarize(summary: RunSummary) -> ChunkSummary:
+    return ChunkSummary(
+        symbols=len(summary.results),
+        calls=summary.calls,
+        inserted=summary.inserted,
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+        skipped=summary.skipped,
+        counts={status.value: n for status, n in summary.counts.items() if n},
+        failed={r.symbol: r.message for r in summary.failed},
+        deferred=[r.symbol for r in summary.deferred],
+        message=summary.message,
+    )
+
+
+def _log_result(result: SymbolResult) -> None:
+    level = logging.WARNING if result.status is SymbolStatus.FAILED else logging.INFO
+    logger.log(
+        level,
+        "%s %s: %d calls, %d inserted, %d updated, %d unchanged%s",
+        result.symbol, result.status.value, result.calls, result.inserted, result.updated,
+        result.unchanged, f" ({result.message})" if result.message else "",
+    )  # fmt: skip
+
+
+def _for_airflow(exc: DatabaseError, settings: Settings) -> BaseException:
+    """A transient database fault is raised as is (Airflow retries the task with backoff); a
+    permanent one (credentials, schema) fails it without retries."""
+    message = redact(str(exc), settings.secrets)
+    if isinstance(exc, TransientDatabaseError):
+        return exc
+    failure: BaseException = AirflowFailException(f"stockpipe database: {message}")
+    return failure

@@ -1,0 +1,83 @@
+"""The DAGs folder as Airflow's DAG processor loads it: no import errors, the promised shape."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("airflow.sdk", reason="Airflow runs in .venv-airflow: make test-airflow")
+
+from stockpipe.airflow import API_POOL
+from tests.airflow.helpers import load_dag_bag
+
+
+@pytest.fixture
+def deployment_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """What a deployment sets; nothing is contacted while a DAG file is parsed."""
+    for name in ("DATABASE_URL", "POSTGRES_HOST", "STOCK_SYMBOLS", "API_KEY", "DAG_SCHEDULE_CRON"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # Settings also reads ./.env
+    monkeypatch.setenv("STOCKPIPE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("API_KEY", "placeholder-api-key-7c1e")
+    monkeypatch.setenv("STOCK_SYMBOLS", "IBM,MSFT,AAPL")
+    monkeypatch.setenv("DAG_SCHEDULE_CRON", "30 5 * * 1-5")
+    return monkeypatch
+
+
+def test_the_dags_folder_imports_without_errors_and_holds_stock_dag(
+    deployment_env: pytest.MonkeyPatch,
+):
+    bag = load_dag_bag()
+
+    assert bag.import_errors == {}
+    assert sorted(bag.dag_ids) == ["stock_dag"]
+
+
+def test_stock_dag_runs_on_dag_schedule_cron_one_run_at_a_time_without_catchup(
+    deployment_env: pytest.MonkeyPatch,
+):
+    dag = load_dag_bag().dags["stock_dag"]
+
+    assert (dag.timetable.expression, str(dag.timetable.timezone)) == ("30 5 * * 1-5", "UTC")
+    assert (dag.catchup, dag.max_active_runs) == (False, 1)
+    assert {"stockpipe", "daily"} <= set(dag.tags)
+
+
+def test_stock_dag_maps_one_pooled_retried_ingest_task_per_chunk(
+    deployment_env: pytest.MonkeyPatch,
+):
+    dag = load_dag_bag().dags["stock_dag"]
+    plan, ingest, check = (
+        dag.get_task(t) for t in ("plan_chunks", "ingest_chunk", "check_symbols")
+    )
+
+    assert plan.downstream_task_ids == {"ingest_chunk"}
+    assert ingest.downstream_task_ids == {"check_symbols"}
+    assert check.downstream_task_ids == set()
+    assert ingest.is_mapped
+    assert (ingest.pool, ingest.retries) == (API_POOL, 3)
+    assert ingest.partial_kwargs["retry_exponential_backoff"] == 2.0
+    assert ingest.partial_kwargs["retry_delay"] == timedelta(seconds=30)
+    assert ingest.partial_kwargs["max_retry_delay"] == timedelta(minutes=10)
+    # Only the task that may call Alpha Vantage takes the pool's one slot.
+    assert plan.pool != API_POOL and check.pool != API_POOL
+    assert (plan.retries, check.retries) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("DAG_SCHEDULE_CRON", "every morning"), ("API_DAILY_BUDGET", "-1")],
+    ids=["a bad schedule", "a negative budget"],
+)
+def test_a_bad_setting_is_an_import_error_naming_the_variable(
+    deployment_env: pytest.MonkeyPatch, variable: str, value: str
+):
+    deployment_env.setenv(variable, value)
+
+    bag = load_dag_bag()
+
+    [message] = bag.import_errors.values()
+    assert variable in message
+    assert bag.dag_ids == []
