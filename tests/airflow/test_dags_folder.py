@@ -32,7 +32,44 @@ def test_the_dags_folder_imports_without_errors_and_holds_stock_dag(
     bag = load_dag_bag()
 
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == ["stock_dag"]
+    assert sorted(bag.dag_ids) == [
+        "stock_dag",
+        "stock_intraday_dag",
+        "stock_monthly_dag",
+        "stock_weekly_dag",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "cron"),
+    [
+        ("stock_weekly_dag", "30 18 * * 1-5"),
+        ("stock_monthly_dag", "30 18 * * 1-5"),
+        ("stock_intraday_dag", "*/15 4-20 * * 1-5"),
+    ],
+    ids=["weekly after the close", "monthly after the close", "intraday every 15 minutes"],
+)
+def test_each_series_dag_runs_on_its_new_york_schedule_behind_the_calendar_gate(
+    deployment_env: pytest.MonkeyPatch, dag_id: str, cron: str
+):
+    dag = load_dag_bag().dags[dag_id]
+
+    assert (dag.timetable.expression, str(dag.timetable.timezone)) == (cron, "America/New_York")
+    assert dag.get_task("due").downstream_task_ids == {"plan_chunks"}
+    assert dag.get_task("ingest_chunk").pool == API_POOL
+
+
+def test_only_the_series_in_stock_series_start_unpaused(deployment_env: pytest.MonkeyPatch):
+    deployment_env.setenv("STOCK_SERIES", "daily,weekly")
+
+    dags = load_dag_bag().dags
+
+    assert {dag_id: dag.is_paused_upon_creation for dag_id, dag in dags.items()} == {
+        "stock_dag": False,
+        "stock_weekly_dag": False,
+        "stock_monthly_dag": True,
+        "stock_intraday_dag": True,
+    }
 
 
 def test_stock_dag_runs_on_dag_schedule_cron_one_run_at_a_time_without_catchup(

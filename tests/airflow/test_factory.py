@@ -11,6 +11,7 @@ from stockpipe.testing import FakeAlphaVantage
 from tests.airflow.helpers import (
     expected_rows,
     ledger_calls,
+    load_dag_bag,
     run_stock_dag,
     stored_rows,
     task_result,
@@ -114,3 +115,27 @@ def test_the_key_never_appears_in_the_task_logs(
     everything = "\n".join([output.out, output.err, caplog.text, *files])
     assert "INVALIDX" in everything and "ingest_chunk" in everything  # the logs were seen
     assert FAKE_API_KEY not in everything
+
+
+def test_the_weekly_dag_stores_one_row_per_week_and_a_manual_run_passes_the_gate(
+    pipeline_env: pytest.MonkeyPatch, fake_av: FakeAlphaVantage, db: Database
+):
+    pipeline_env.setenv("STOCK_SYMBOLS", "IBM,MSFT")
+    bag = load_dag_bag()
+
+    run = bag.dags["stock_weekly_dag"].test()
+
+    assert str(run.state) == "success"
+    assert task_states(run)[("due", -1)] == "success"  # dag.test() is a manual run
+    assert [call.function for call in fake_av.calls()] == ["TIME_SERIES_WEEKLY"] * 2
+    weeks = db.run(
+        lambda conn: conn.execute(
+            "SELECT symbol, count(*), count(DISTINCT period_start) FROM stock_data_weekly"
+            " GROUP BY symbol ORDER BY symbol"
+        ).fetchall()
+    )
+    assert [(symbol, rows == distinct and rows > 0) for symbol, rows, distinct in weeks] == [
+        ("IBM", True),
+        ("MSFT", True),
+    ]
+    assert stored_rows(db, "IBM") == []  # the daily table is stock_dag's

@@ -1,6 +1,10 @@
 """build_ingest_dag: one series' ingest as an Airflow 3 DAG (TaskFlow API), wiring only.
 
-    plan_chunks ──> ingest_chunk[0..n] (mapped, pool alphavantage) ──> check_symbols
+    [due ──>] plan_chunks ──> ingest_chunk[0..n] (mapped, pool alphavantage) ──> check_symbols
+
+- due (weekly, monthly, intraday): a short circuit asking the library's schedule rule
+  (stockpipe.scheduling) whether this tick's New York date is one the series is refreshed on
+  (the last session of the week or month; a session for intraday); a manual run always goes.
 
 - plan_chunks: STOCK_SYMBOLS in the library's order, split in at most `max_chunks` chunks
   (stockpipe.ingest.chunks), so a universe of thousands stays far under max_map_length.
@@ -21,11 +25,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG, dag, get_current_context, task
+from airflow.sdk import DAG, CronTriggerTimetable, dag, get_current_context, task
 
 from stockpipe.airflow import API_POOL
 from stockpipe.airflow import tasks as bodies
 from stockpipe.ingest.chunks import DEFAULT_MAX_CHUNKS, DEFAULT_PER_CHUNK
+from stockpipe.scheduling import series_schedule
+from stockpipe.series import DAILY, series_named
+from stockpipe.settings import Settings
 
 # For what outlived the library's own retries (database restart, network outage): the chunk is
 # re-run after ~30 s, 60 s, 120 s, as Dagster's stock_job does. Re-running is cheap: symbols
@@ -38,21 +45,48 @@ INGEST_MAX_RETRY_DELAY = timedelta(minutes=10)
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 
 
+def dag_id_of(series: str) -> str:
+    """stock_dag for daily (the original name), stock_<series>_dag for the others."""
+    return "stock_dag" if series == DAILY.name else f"stock_{series}_dag"
+
+
+def build_series_dag(series: str, settings: Settings) -> DAG:
+    """The DAG of one series on its schedule (stockpipe.scheduling, the rule Dagster's
+    schedules follow), paused at creation unless STOCK_SERIES names it."""
+    schedule = series_schedule(series, settings)
+    name = series_named(series).name
+    paused = name not in settings.stock_series
+    if schedule.series is DAILY:
+        return build_ingest_dag(dag_id_of(name), schedule=schedule.cron, paused=paused)
+    return build_ingest_dag(
+        dag_id_of(name),
+        schedule=CronTriggerTimetable(schedule.cron, timezone=schedule.timezone),
+        series=name,
+        gated=schedule.filtered or name == "intraday",
+        paused=paused,
+    )
+
+
 def build_ingest_dag(
     dag_id: str,
     *,
-    schedule: str | None,
+    schedule: str | CronTriggerTimetable | None,
     series: str = bodies.DAILY,
     per_chunk: int = DEFAULT_PER_CHUNK,
     max_chunks: int = DEFAULT_MAX_CHUNKS,
+    gated: bool = False,
+    paused: bool = False,
 ) -> DAG:
-    """The DAG that refreshes `series` of every STOCK_SYMBOLS symbol on `schedule` (cron)."""
+    """The DAG that refreshes `series` of every STOCK_SYMBOLS symbol on `schedule` (cron).
+    `gated`: a scheduled run first asks the library whether its day is one the series is
+    refreshed on."""
 
     @dag(
         dag_id=dag_id,
         schedule=schedule,
         start_date=START_DATE,
         catchup=False,
+        is_paused_upon_creation=paused,
         # Two runs would only queue behind each other in the pool; one at a time is clearer.
         max_active_runs=1,
         tags=["stockpipe", series],
@@ -84,7 +118,18 @@ def build_ingest_dag(
             # and logs a "not found" error in every run.
             return bodies.check([summaries[i] for i in range(len(summaries))])
 
-        check_task(ingest_chunk_task.expand(symbols=plan_chunks_task()))
+        @task.short_circuit(task_id="due")
+        def due_task() -> bool:
+            context = get_current_context()
+            run = context["dag_run"]
+            if run.run_type != "scheduled":
+                return True  # a run someone asked for goes whatever the day
+            return bodies.due(series, context.get("logical_date") or run.run_after)
+
+        chunks = plan_chunks_task()
+        if gated:
+            due_task() >> chunks
+        check_task(ingest_chunk_task.expand(symbols=chunks))
 
     built: DAG = ingest_dag()
     return built

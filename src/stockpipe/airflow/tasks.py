@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypedDict
 
 from airflow.sdk.exceptions import AirflowFailException
@@ -18,7 +19,9 @@ from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.chunks import plan_chunks
 from stockpipe.ingest.results import RunSummary, SymbolResult, SymbolStatus
 from stockpipe.logs import LIBRARY_LOGGER
+from stockpipe.market_calendar import NEW_YORK
 from stockpipe.redact import redact
+from stockpipe.scheduling import series_schedule
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store import Database, DatabaseError, TransientDatabaseError
 
@@ -71,6 +74,16 @@ def plan(*, per_chunk: int, max_chunks: int) -> list[list[str]]:
             )
     except DatabaseError as exc:
         raise _for_airflow(exc, settings) from None
+
+
+def due(series: str, when: datetime) -> bool:
+    """Whether a scheduled run at `when` refreshes `series` (stockpipe.scheduling's rule)."""
+    schedule = series_schedule(series, load_settings())
+    day = when.astimezone(NEW_YORK).date()
+    if not schedule.runs_on(day):
+        logger.info("%s: %s is not a day %s bars are refreshed on; skipped", series, day, series)
+        return False
+    return True
 
 
 def ingest_chunk(symbols: Sequence[str], *, series: str = DAILY) -> ChunkSummary:

@@ -16,13 +16,14 @@ STOCK_SERIES names the series whose schedules run from the start; the others are
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from stockpipe.market_calendar import NEW_YORK, PeriodKind, is_session, period_last_session
-from stockpipe.series import DAILY, Planning, Series
+from stockpipe.market_calendar import NEW_YORK
+from stockpipe.scheduling import series_schedule as schedule_of
+from stockpipe.series import DAILY, Series
 from stockpipe.settings import Settings
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ SCHEDULE_NAME = "daily_stock_schedule"
 # sets); RunRequest takes only a single partition_key.
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
-REGULAR_HOURS_CRON = "*/15 9-16 * * 1-5"  # intraday without extended hours (New York)
 
 
 def full_range_tags(partitions: dg.StaticPartitionsDefinition) -> dict[str, str]:
@@ -73,16 +73,6 @@ def build_daily_schedule(
     return daily_stock_schedule
 
 
-def runs_on(series: Series, day: date, *, filtered: bool) -> bool:
-    """Whether a tick on New York date `day` launches a run of `series`."""
-    if series.planning is Planning.INTRADAY:
-        return is_session(day)
-    if not filtered:
-        return True
-    kind: PeriodKind = "week" if series.planning is Planning.WEEKS else "month"
-    return period_last_session(day, kind) == day
-
-
 def build_series_schedule(
     series: Series,
     job: UnresolvedAssetJobDefinition,
@@ -98,17 +88,13 @@ def build_series_schedule(
         return build_daily_schedule(
             job, partitions, settings.dag_schedule_cron, default_status=status
         )
-    override = settings.series_cron(series.name)
-    cron = override or series.default_cron
-    if override is None and series.planning is Planning.INTRADAY:
-        cron = series.default_cron if settings.stock_intraday_extended_hours else REGULAR_HOURS_CRON
-    filtered = override is None
+    schedule = schedule_of(series, settings)
 
     @dg.schedule(
         name=schedule_name(series),
-        cron_schedule=cron,
+        cron_schedule=schedule.cron,
         job=job,
-        execution_timezone=series.cron_timezone,
+        execution_timezone=schedule.timezone,
         default_status=status,
         description=f"Refresh {series.table.name} ({series.cron_variable}, New York time).",
     )
@@ -117,7 +103,7 @@ def build_series_schedule(
     ) -> dg.RunRequest | dg.SkipReason:
         tick = context.scheduled_execution_time or datetime.now(NEW_YORK)
         day = tick.astimezone(NEW_YORK).date()
-        if not runs_on(series, day, filtered=filtered):
+        if not schedule.runs_on(day):
             return dg.SkipReason(f"{day} is not a day {series.name} bars are refreshed on")
         return dg.RunRequest(run_key=tick.isoformat(), tags=full_range_tags(partitions))
 
