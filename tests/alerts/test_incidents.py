@@ -156,7 +156,7 @@ def test_a_stale_symbol_alerts_once_and_recovers_when_fresh(db: Database):
     record_freshness(db, _report("MSFT"), START)
     to_send, _ = pending(db, (STALE,))
     assert [(t.subject, t.recovered, t.close_details) for t in to_send] == [
-        ("daily/IBM", True, {"latest": "2026-11-06"})
+        ("daily/IBM", True, {"latest": "2026-11-06", "table": "stock_data"})
     ]
 
 
@@ -167,4 +167,8 @@ def test_a_stale_symbol_removed_from_the_configuration_is_closed(db: Database):
     record_freshness(db, _report(symbols=("MSFT",)), START)
 
     [transition], _ = pending(db, (STALE,))
-    assert transition.close_details == {"latest": None, "note": "no longer in STOCK_SYMBOLS"}
+    assert transition.close_details == {
+        "latest": None,
+        "table": "stock_data",
+        "note": "no longer in STOCK_SYMBOLS",
+    }

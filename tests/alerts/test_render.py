@@ -43,6 +43,15 @@ def test_stale_symbols_are_one_message_with_the_usual_causes():
     ]
 
 
+def test_a_stale_weekly_symbol_names_its_table_and_counts_weeks():
+    details = {"series": "weekly", "table": "stock_data_weekly", "latest": "2026-03-27"}
+    missing = {"missing_since": "2026-04-02", "sessions_behind": 2, "window_hours": 36}
+    [text] = texts(transition(STALE, "weekly/IBM", {**details, **missing}))
+    assert text.splitlines()[1] == (
+        "weekly/IBM in stock_data_weekly: newest bar 2026-03-27, 2 weeks missing since 2026-04-02"
+    )
+
+
 def test_a_fresh_symbol_recovers_by_name():
     [text] = texts(transition(STALE, "daily/IBM", {}, close={"latest": "2026-11-09"}))
     assert (

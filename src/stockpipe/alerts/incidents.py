@@ -7,7 +7,8 @@ closing are ever sent, so a symbol failing every day for a week makes one alert 
     run_failed     a run of the job failed                        cleared by its next success
     symbol_streak  a symbol failed or was deferred in N runs       cleared by a good run of it
     check_failed   an asset check failed                          cleared when it passes again
-    stale          a symbol's newest bar is older than the window  cleared when it is fresh
+    stale          a series' newest bar of a symbol is overdue     cleared when it is fresh
+                   (subject series/symbol: each series its own incident)
 
 Every transition is written before anything is sent (the *_notified_at columns are the outbox),
 so delivery can fail and be tried again without losing or repeating an alert.
@@ -79,6 +80,7 @@ def record_freshness(db: Database, report: FreshnessReport, at: datetime) -> Non
         for item in report.stale:
             details = {
                 "series": item.series,
+                "table": report.table,
                 "symbol": item.symbol,
                 "latest": item.latest.isoformat() if item.latest else None,
                 "missing_since": item.missing_since.isoformat() if item.missing_since else None,
@@ -94,8 +96,10 @@ def record_freshness(db: Database, report: FreshnessReport, at: datetime) -> Non
         for (subject,) in rows:
             symbol = subject.split("/", 1)[1]
             latest = report.latest.get(symbol)
-            close = {"latest": latest.isoformat() if latest else None}
-            if symbol not in report.latest:
+            close = {"latest": latest.isoformat() if latest else None, "table": report.table}
+            if report.note:
+                close["note"] = report.note
+            elif symbol not in report.latest:
                 close["note"] = "no longer in STOCK_SYMBOLS"
             _close(conn, STALE, subject, at, close)
 

@@ -145,15 +145,16 @@ def _stale(members: list[Transition], recovered: bool) -> Message:
     count = _count(len(members), "symbol")
     if recovered:
         fresh = tuple(
-            f"{t.subject}: fresh again, newest bar {t.close_details.get('latest') or 'none'}"
+            f"{t.subject}{_in_table(t.close_details)}: fresh again,"
+            f" newest bar {t.close_details.get('latest') or 'none'}"
             + (f" ({t.close_details['note']})" if t.close_details.get("note") else "")
             for t in members
         )
         return Message(f"{PREFIX}: {count} up to date again", fresh)
     window = members[0].details.get("window_hours")
     lines = [
-        f"{t.subject}: newest bar {t.details.get('latest')},"
-        f" {_count(int(t.details.get('sessions_behind', 0)), 'session')} missing"
+        f"{t.subject}{_in_table(t.details)}: newest bar {t.details.get('latest')},"
+        f" {_count(int(t.details.get('sessions_behind', 0)), _unit(t.details))} missing"
         f" since {t.details.get('missing_since')}"
         for t in members
     ]
@@ -165,6 +166,16 @@ def _stale(members: list[Transition], recovered: bool) -> Message:
 
 
 _GROUPED = {SYMBOL_STREAK: _streaks, CHECK_FAILED: _checks, STALE: _stale}
+# What a weekly (monthly) symbol misses is a period's closing row, not one session's bar.
+_UNITS = {"weekly": "week", "monthly": "month"}
+
+
+def _unit(details: dict[str, Any]) -> str:
+    return _UNITS.get(str(details.get("series")), "session")
+
+
+def _in_table(details: dict[str, Any]) -> str:
+    return f" in {details['table']}" if details.get("table") else ""
 
 
 def _consecutive(t: Transition) -> int:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from stockpipe.alerts import incidents
 from stockpipe.alerts.channels import Channel
 from stockpipe.alerts.delivery import ChannelOutcome, RetryPolicy, deliver
-from stockpipe.alerts.freshness import daily_freshness
+from stockpipe.alerts.freshness import series_freshness, unscheduled
 from stockpipe.alerts.incidents import RUN_KINDS, STALE, Transition
 from stockpipe.alerts.model import FinishedRun
 from stockpipe.alerts.render import Message, render
@@ -49,13 +49,28 @@ class AlertService:
         self.send_pending(RUN_KINDS, now=now)
         return new
 
-    def observe_freshness(self, symbols: Sequence[str], *, now: datetime | None = None) -> int:
-        """Check every configured symbol's newest bar, then send; returns how many are stale."""
+    def observe_freshness(
+        self,
+        symbols: Sequence[str],
+        *,
+        series: Sequence[str] = ("daily",),
+        interval: str = "5min",
+        now: datetime | None = None,
+    ) -> int:
+        """Check every configured symbol's newest bar in each scheduled series, then send;
+        returns how many (series, symbol) pairs are stale."""
         moment = now or datetime.now(UTC)
-        report = daily_freshness(self.db, symbols, window_hours=self.stale_after_hours, now=moment)
-        incidents.record_freshness(self.db, report, moment)
+        window = self.stale_after_hours
+        reports = [
+            series_freshness(
+                self.db, name, symbols, window_hours=window, now=moment, interval=interval
+            )
+            for name in series
+        ]
+        for report in [*reports, *unscheduled(series, window)]:
+            incidents.record_freshness(self.db, report, moment)
         self.send_pending((STALE,), now=moment)
-        return len(report.stale)
+        return sum(len(report.stale) for report in reports)
 
     def send_pending(
         self, kinds: Sequence[str], *, now: datetime | None = None

@@ -3,7 +3,8 @@
 - `stockpipe_run_alerts` reads every run of this code location's jobs that ended (success or
   failure) since its cursor, in the order they ended, and hands them to stockpipe.alerts: run
   failures, symbol streaks and asset checks, each with its recovery.
-- `stockpipe_freshness_alerts` looks at the newest bar of every configured symbol.
+- `stockpipe_freshness_alerts` looks at the newest bar of every configured symbol in each
+  series of STOCK_SERIES (stockpipe.alerts.freshness says what each series owes).
 
 Neither can change a run's outcome: they only read the event log, after the run ended. A
 delivery failure is retried and logged inside the library; a database fault fails the tick
@@ -130,16 +131,22 @@ def _freshness_sensor(settings: Settings) -> dg.SensorDefinition:
         name=FRESHNESS_SENSOR,
         minimum_interval_seconds=max(settings.alert_sensor_interval_sec, 300),
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Slack/e-mail alert when a configured symbol's newest daily bar is more "
-        f"than {settings.alert_stale_after_hours:g} h late (ALERT_STALE_AFTER_HOURS), and "
-        "when it is fresh again.",
+        description="Slack/e-mail alert when a configured symbol's newest bar of a series in "
+        f"STOCK_SERIES ({', '.join(settings.stock_series)}) is more than "
+        f"{settings.alert_stale_after_hours:g} h late (ALERT_STALE_AFTER_HOURS), and when it "
+        "is fresh again.",
     )
     def stockpipe_freshness_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
         with (
             library_logs_to(context.log.log, settings),
             Database.from_settings(settings, max_size=1) as db,
         ):
-            stale = alert_service(settings, db).observe_freshness(settings.stock_symbols)
-        return dg.SkipReason(f"{stale} of {len(settings.stock_symbols)} symbols stale")
+            stale = alert_service(settings, db).observe_freshness(
+                settings.stock_symbols,
+                series=settings.stock_series,
+                interval=settings.stock_intraday_interval,
+            )
+        pairs = len(settings.stock_symbols) * len(settings.stock_series)
+        return dg.SkipReason(f"{stale} of {pairs} symbol series stale")
 
     return stockpipe_freshness_alerts
