@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from stockpipe.alerts import AlertService, CheckOutcome, RetryPolicy
 from stockpipe.alerts.channels import SlackWebhook
-from stockpipe.alerts.incidents import RUN_KINDS, pending
+from stockpipe.alerts.incidents import RUN_KINDS, open_incidents, pending
 from stockpipe.store import Database
 from stockpipe.store.embedded import free_port
 from tests.alerts.helpers import run, symbol
@@ -156,3 +156,75 @@ def test_a_channel_that_failed_is_not_tried_again_in_the_same_tick(
     assert len(pending(db, RUN_KINDS)[0]) == 2  # both wait for the next tick
     alerts.send_pending(RUN_KINDS)
     assert len(webhook.delivered()) == 2
+
+
+def _insert(db: Database, table: str, symbol: str, day: str, period: str | None = None) -> None:
+    extra, value = (", period_start", ", %s") if period else ("", "")
+    db.run(
+        lambda conn: conn.execute(
+            f"INSERT INTO {table} (symbol, ts, open, high, low, close, volume, raw{extra})"
+            f" VALUES (%s, (%s::timestamp AT TIME ZONE 'America/New_York'), 1, 1, 1, 1, 1,"
+            f" '{{}}'{value})",
+            (symbol, day, period) if period else (symbol, day),
+        )
+    )
+
+
+def test_daily_and_weekly_staleness_open_and_recover_as_separate_incidents(
+    db: Database, webhook: WebhookReceiver
+):
+    alerts = service(db, webhook.webhook_url)
+    _insert(db, "stock_data", "IBM", "2026-03-27")
+    _insert(db, "stock_data_weekly", "IBM", "2026-03-27", "2026-03-23")
+    # Long stale, but monthly is not scheduled: never an alert.
+    _insert(db, "stock_data_monthly", "IBM", "2026-01-30", "2026-01-01")
+    scheduled = ("daily", "weekly")
+
+    def tick(*at: int) -> list[str]:
+        before = len(webhook.delivered())
+        alerts.observe_freshness(["IBM"], series=scheduled, now=datetime(*at, tzinfo=UTC))
+        return [r.text for r in webhook.delivered()[before:]]
+
+    # Wednesday: monday's and tuesday's daily bars are overdue; last week's row is in.
+    assert tick(2026, 4, 1, 12) == [
+        "*stockpipe: 1 symbol stale for more than 36 h*\n"
+        "daily/IBM in stock_data: newest bar 2026-03-27, 2 sessions missing since 2026-03-30\n"
+        "Usual causes: the API budget ran out, the schedule is off, or the daemon was down;"
+        " `stockpipe status` shows each symbol's last result."
+    ]
+    for day in ("2026-03-30", "2026-03-31", "2026-04-01", "2026-04-02"):
+        _insert(db, "stock_data", "IBM", day)
+    # Good Friday: daily is back; the short week's row is not due before 04-04 08:00 UTC.
+    assert tick(2026, 4, 3, 12) == [
+        "*stockpipe: 1 symbol up to date again*\n"
+        "daily/IBM in stock_data: fresh again, newest bar 2026-04-02"
+    ]
+    [weekly] = tick(2026, 4, 4, 8)
+    assert weekly.splitlines()[1] == (
+        "weekly/IBM in stock_data_weekly: newest bar 2026-03-27, 1 week missing since 2026-04-02"
+    )
+    assert tick(2026, 4, 5, 8) == []  # still the same incident: nothing new to say
+    _insert(db, "stock_data_weekly", "IBM", "2026-04-02", "2026-03-30")
+    assert tick(2026, 4, 6, 12) == [
+        "*stockpipe: 1 symbol up to date again*\n"
+        "weekly/IBM in stock_data_weekly: fresh again, newest bar 2026-04-02"
+    ]
+    assert open_incidents(db) == []
+
+
+def test_a_stale_series_leaving_stock_series_closes_its_incident(
+    db: Database, webhook: WebhookReceiver
+):
+    alerts = service(db, webhook.webhook_url)
+    _insert(db, "stock_data_monthly", "IBM", "2026-08-31", "2026-08-01")
+    now = datetime(2026, 10, 20, 12, tzinfo=UTC)
+    assert alerts.observe_freshness(["IBM"], series=("monthly",), now=now) == 1
+    assert open_incidents(db) == [("stale", "monthly/IBM", 1)]
+
+    assert alerts.observe_freshness(["IBM"], series=("daily",), now=now) == 0
+
+    assert open_incidents(db) == []
+    assert webhook.delivered()[-1].text.splitlines()[1] == (
+        "monthly/IBM in stock_data_monthly: fresh again, newest bar none"
+        " (series no longer in STOCK_SERIES)"
+    )

@@ -3,12 +3,15 @@ as the daemon would tick it, the messages caught by a real HTTP receiver."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dagster as dg
 import pytest
 from dagster._core.remote_representation.external_data import RepositorySnap
 from dagster_shared.serdes import serialize_value
 
 from stockpipe.defs.alerts import FRESHNESS_SENSOR, RUN_SENSOR
+from stockpipe.market_calendar import latest_completed_session
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from stockpipe.testing.faults import Fault
@@ -206,5 +209,45 @@ def test_the_freshness_sensor_reports_a_stale_symbol_once(
     [alert] = webhook.delivered()
     lines = alert.text.splitlines()
     assert lines[0] == "*stockpipe: 1 symbol stale for more than 36 h*"
-    assert lines[1].startswith("daily/IBM: newest bar 2026-01-05, ")
+    assert lines[1].startswith("daily/IBM in stock_data: newest bar 2026-01-05, ")
     assert lines[1].endswith(" missing since 2026-01-06")
+
+
+def test_the_freshness_sensor_watches_only_the_series_of_stock_series(
+    alert_env: pytest.MonkeyPatch, webhook: WebhookReceiver, db: Database
+):
+    alert_env.setenv("STOCK_SYMBOLS", "IBM")
+    fresh_day = latest_completed_session(datetime.now(UTC)).isoformat()
+    db.run(
+        lambda conn: conn.execute(
+            "INSERT INTO stock_data (symbol, ts, open, high, low, close, volume, raw)"
+            " VALUES ('IBM', (%s::timestamp AT TIME ZONE 'America/New_York'), 1, 1, 1, 1, 1,"
+            " '{}')",
+            (fresh_day,),
+        )
+    )
+    db.run(
+        lambda conn: conn.execute(
+            "INSERT INTO stock_data_weekly"
+            " (symbol, ts, open, high, low, close, volume, raw, period_start) VALUES"
+            " ('IBM', '2026-01-09 00:00 America/New_York', 1, 1, 1, 1, 1, '{}', '2026-01-05')"
+        )
+    )
+    instance = dg.DagsterInstance.ephemeral()
+
+    def tick() -> str | None:
+        sensor = load_definitions().resolve_sensor_def(FRESHNESS_SENSOR)
+        result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        return result.skip_message
+
+    assert tick() == "0 of 1 symbol series stale"  # STOCK_SERIES defaults to daily
+    assert webhook.delivered() == []
+
+    alert_env.setenv("STOCK_SERIES", "daily,weekly")
+    assert tick() == "1 of 2 symbol series stale"
+
+    [alert] = webhook.delivered()
+    lines = alert.text.splitlines()
+    assert lines[0] == "*stockpipe: 1 symbol stale for more than 36 h*"
+    assert lines[1].startswith("weekly/IBM in stock_data_weekly: newest bar 2026-01-09, ")
+    assert lines[1].endswith(" missing since 2026-01-16")

@@ -6,7 +6,7 @@ channels directly.
 
     model       FinishedRun, SymbolOutcome, CheckOutcome, StaleSymbol: what the rules read
     incidents   the rules (open / still open / recovered, one alert per incident), in PostgreSQL
-    freshness   which configured symbols are stale beyond ALERT_STALE_AFTER_HOURS
+    freshness   which configured symbols are stale, per series of STOCK_SERIES
     render      incidents -> messages (secrets redacted)
     channels    Slack incoming webhook, Slack bot (chat.postMessage), SMTP
     delivery    every channel, retried with backoff, never raises

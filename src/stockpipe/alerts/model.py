@@ -78,7 +78,7 @@ class FinishedRun:
 class StaleSymbol:
     """A configured symbol whose newest bar is older than its series' freshness window allows."""
 
-    series: str  # "daily"
+    series: str  # "daily", "weekly", "monthly", "intraday"
     symbol: str
     latest: date | None  # trading date of the newest stored bar; None: no bar at all
     missing_since: date | None  # first completed session without a bar
