@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from stockpipe.airflow import DAGS_FOLDER
-from stockpipe.alphavantage.series import Function
-from stockpipe.market_calendar import latest_completed_session
 from stockpipe.store import Database
-from stockpipe.testing.payloads import generate_series
-
-BAR_ZONE = "America/New_York"
 
 
 def load_dag_bag() -> Any:
@@ -37,38 +30,6 @@ def task_result(run: Any, task_id: str, map_index: int = -1) -> Any:
     """What a task returned (its XCom)."""
     [ti] = [t for t in run.get_task_instances() if (t.task_id, t.map_index) == (task_id, map_index)]
     return ti.xcom_pull(task_ids=task_id, map_indexes=map_index)
-
-
-def stored_rows(db: Database, symbol: str) -> list[tuple[Any, ...]]:
-    return db.run(
-        lambda conn: conn.execute(
-            "SELECT (ts AT TIME ZONE %s)::date, open, high, low, close, volume"
-            " FROM stock_data WHERE symbol = %s ORDER BY ts",
-            [BAR_ZONE, symbol],
-        ).fetchall()
-    )
-
-
-def expected_rows(symbol: str) -> list[tuple[Any, ...]]:
-    """What the fake serves for a compact daily request, oldest first."""
-    series = generate_series(
-        symbol,
-        Function.DAILY,
-        end=latest_completed_session(),
-        history_length=5000,
-        outputsize="compact",
-    )
-    return [
-        (
-            datetime.fromisoformat(day).date(),
-            Decimal(bar["1. open"]),
-            Decimal(bar["2. high"]),
-            Decimal(bar["3. low"]),
-            Decimal(bar["4. close"]),
-            int(bar["5. volume"]),
-        )
-        for day, bar in sorted(series.items())
-    ]
 
 
 def ledger_calls(db: Database) -> int:

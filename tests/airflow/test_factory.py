@@ -9,14 +9,13 @@ pytest.importorskip("airflow.sdk", reason="Airflow runs in .venv-airflow: make t
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from tests.airflow.helpers import (
-    expected_rows,
     ledger_calls,
     load_dag_bag,
     run_stock_dag,
-    stored_rows,
     task_result,
     task_states,
 )
+from tests.fixtures.daily_rows import expected_rows, stored_rows
 from tests.fixtures.fake_alphavantage import FAKE_API_KEY
 
 pytestmark = pytest.mark.usefixtures("airflow_home")

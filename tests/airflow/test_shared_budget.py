@@ -18,7 +18,8 @@ pytest.importorskip("airflow.sdk", reason="Airflow runs in .venv-airflow: make t
 
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
-from tests.airflow.helpers import ledger_calls, run_stock_dag, stored_rows, task_result
+from tests.airflow.helpers import ledger_calls, run_stock_dag, task_result
+from tests.fixtures.daily_rows import stored_rows
 
 pytestmark = pytest.mark.usefixtures("airflow_home")
 

@@ -2,54 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import dagster as dg
 import pytest
 
-from stockpipe.alphavantage.series import Function
 from stockpipe.market_calendar import latest_completed_session
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
-from stockpipe.testing.payloads import generate_series
 from tests.defs.conftest import run_stock_job
+from tests.fixtures.daily_rows import expected_rows, stored_rows
 
 STOCK_DATA = dg.AssetKey("stock_data")
-BAR_ZONE = "America/New_York"
-
-
-def stored_rows(db: Database, symbol: str) -> list[tuple[Any, ...]]:
-    return db.run(
-        lambda conn: conn.execute(
-            "SELECT (ts AT TIME ZONE %s)::date, open, high, low, close, volume"
-            " FROM stock_data WHERE symbol = %s ORDER BY ts",
-            [BAR_ZONE, symbol],
-        ).fetchall()
-    )
-
-
-def expected_rows(symbol: str) -> list[tuple[Any, ...]]:
-    """What the fake serves for a compact daily request, oldest first."""
-    series = generate_series(
-        symbol,
-        Function.DAILY,
-        end=latest_completed_session(),
-        history_length=5000,
-        outputsize="compact",
-    )
-    return [
-        (
-            datetime.fromisoformat(day).date(),
-            Decimal(bar["1. open"]),
-            Decimal(bar["2. high"]),
-            Decimal(bar["3. low"]),
-            Decimal(bar["4. close"]),
-            int(bar["5. volume"]),
-        )
-        for day, bar in sorted(series.items())
-    ]
 
 
 def metadata_by_partition(events: list[Any]) -> dict[str, dict[str, Any]]:

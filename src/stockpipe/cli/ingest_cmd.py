@@ -9,12 +9,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from stockpipe.alphavantage import INTRADAY_INTERVALS
 from stockpipe.cli import configure_logging
+from stockpipe.cli.options import interval_option, series_option
 from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.results import RunStatus, RunSummary, SymbolResult
 from stockpipe.redact import redact
-from stockpipe.series import SERIES_NAMES
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store import DatabaseError
 
@@ -48,19 +47,8 @@ Exit codes:
     " premium-only reply for) now, instead of skipping them until"
     " API_REJECTED_SYMBOL_RETRY_DAYS have passed.",
 )
-@click.option(
-    "--series",
-    type=click.Choice(SERIES_NAMES),
-    default="daily",
-    show_default=True,
-    help="Which bars: daily (stock_data), weekly, monthly or intraday (stock_data_<series>).",
-)
-@click.option(
-    "--interval",
-    type=click.Choice(INTRADAY_INTERVALS),
-    default=None,
-    help="Intraday bar interval instead of STOCK_INTRADAY_INTERVAL (with --series intraday).",
-)
+@series_option
+@interval_option
 def command(
     symbols: str | None,
     output_size: str | None,

@@ -9,9 +9,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from stockpipe.alphavantage import INTRADAY_INTERVALS
 from stockpipe.cli import configure_logging, load_settings_or_exit
 from stockpipe.cli.bar_changes_view import SHOWN, bar_changes_table
+from stockpipe.cli.options import interval_option, series_option
 from stockpipe.ingest.overview import SymbolOverview, stored_symbols, symbol_overview
 from stockpipe.ingest.premium import active_denial
 from stockpipe.ingest.quota import BudgetInfo, budget_info
@@ -19,7 +19,7 @@ from stockpipe.ingest.rejection import RETRY_HINT, Rejection
 from stockpipe.ingest.state import SymbolState
 from stockpipe.market_calendar import latest_completed_session
 from stockpipe.redact import redact
-from stockpipe.series import DAILY, SERIES_NAMES, Series, series_named
+from stockpipe.series import DAILY, Series, series_named
 from stockpipe.store import Database, DatabaseError
 from stockpipe.store.bar_changes import recent_bar_changes
 
@@ -30,19 +30,8 @@ from stockpipe.store.bar_changes import recent_bar_changes
     metavar="A,B",
     help="Only these tickers (default: STOCK_SYMBOLS plus every symbol already stored).",
 )
-@click.option(
-    "--series",
-    type=click.Choice(SERIES_NAMES),
-    default="daily",
-    show_default=True,
-    help="Which table: daily (stock_data), weekly, monthly or intraday (stock_data_<series>).",
-)
-@click.option(
-    "--interval",
-    type=click.Choice(INTRADAY_INTERVALS),
-    default=None,
-    help="Intraday bar interval instead of STOCK_INTRADAY_INTERVAL (with --series intraday).",
-)
+@series_option
+@interval_option
 @click.option(
     "--changes",
     is_flag=True,
