@@ -113,7 +113,13 @@ class AlphaVantageClient(ClosesOnExit):
         _guard_urllib3_logger()
 
     @classmethod
-    def from_settings(cls, settings: Settings, gate: CallGate | None = None) -> AlphaVantageClient:
+    def from_settings(
+        cls,
+        settings: Settings,
+        gate: CallGate | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> AlphaVantageClient:
         return cls(
             settings.api_key.get_secret_value(),
             settings.alphavantage_base_url,
@@ -122,6 +128,7 @@ class AlphaVantageClient(ClosesOnExit):
             max_reply_mb=settings.api_max_reply_mb,
             max_retries=settings.api_max_retries,
             gate=gate,
+            sleep=sleep,
         )
 
     def __repr__(self) -> str:

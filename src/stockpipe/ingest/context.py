@@ -38,16 +38,7 @@ class IngestContext(ClosesOnExit):
         self.clock: Clock = clock or SystemClock()
         self.output_size: OutputSizePolicy = output_size or settings.api_output_size
         self.gate = PostgresCallGate(db, settings, clock=self.clock)
-        self.client = AlphaVantageClient(
-            settings.api_key.get_secret_value(),
-            settings.alphavantage_base_url,
-            connect_timeout=settings.api_connect_timeout_sec,
-            read_timeout=settings.api_read_timeout_sec,
-            max_reply_mb=settings.api_max_reply_mb,
-            max_retries=settings.api_max_retries,
-            gate=self.gate,
-            sleep=self.clock.sleep,
-        )
+        self.client = AlphaVantageClient.from_settings(settings, self.gate, sleep=self.clock.sleep)
         self._owns_db = owns_db
 
     @classmethod
