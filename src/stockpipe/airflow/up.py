@@ -30,8 +30,8 @@ from stockpipe.airflow import API_POOL, DAGS_FOLDER
 from stockpipe.cli import configure_logging
 from stockpipe.cli.supervisor import ChildDied, Supervisor
 from stockpipe.settings import Settings, SettingsError
-from stockpipe.store import EmbeddedServer, migrate
-from stockpipe.store.db import EMBEDDED_DBNAME, embedded_server_for
+from stockpipe.store import EmbeddedServer
+from stockpipe.store.db import serve_and_migrate
 from stockpipe.store.errors import DatabaseError, describe_conninfo
 
 logger = logging.getLogger("stockpipe.airflow.up")
@@ -51,13 +51,7 @@ def main() -> int:
     home.mkdir(parents=True, exist_ok=True)
     server: EmbeddedServer | None = None
     try:
-        if settings.uses_embedded_database:
-            server = embedded_server_for(settings).start()
-            server.ensure_database(EMBEDDED_DBNAME)
-            conninfo = server.conninfo(EMBEDDED_DBNAME)
-        else:
-            conninfo = settings.postgres_conninfo() or ""
-        migrate(conninfo)
+        server, conninfo = serve_and_migrate(settings)
         metadata = os.environ.get(_METADATA_VARIABLE) or _airflow_database(conninfo)
     except (DatabaseError, psycopg.Error) as exc:
         logger.error("%s", exc)

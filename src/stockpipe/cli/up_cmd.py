@@ -23,8 +23,7 @@ from psycopg.conninfo import conninfo_to_dict
 from stockpipe.cli import configure_logging, load_settings_or_exit
 from stockpipe.cli.supervisor import ChildDied, Supervisor
 from stockpipe.settings import Settings
-from stockpipe.store import EmbeddedServer, migrate
-from stockpipe.store.db import EMBEDDED_DBNAME, embedded_server_for
+from stockpipe.store.db import EMBEDDED_DBNAME, serve_and_migrate
 from stockpipe.store.errors import DatabaseError, describe_conninfo
 
 logger = logging.getLogger("stockpipe.up")
@@ -46,15 +45,8 @@ def command(host: str, port: int, code_server_port: int) -> None:
     """
     settings = load_settings_or_exit()
     configure_logging(settings)
-    server: EmbeddedServer | None = None
     try:
-        if settings.uses_embedded_database:
-            server = embedded_server_for(settings).start()
-            server.ensure_database(EMBEDDED_DBNAME)
-            conninfo = server.conninfo(EMBEDDED_DBNAME)
-        else:
-            conninfo = settings.postgres_conninfo() or ""
-        migrate(conninfo)
+        server, conninfo = serve_and_migrate(settings)
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from None
     if server is not None:

@@ -34,6 +34,21 @@ def embedded_server_for(settings: Settings) -> EmbeddedServer:
     return EmbeddedServer(pgdata=settings.data_dir / "pgdata", port=settings.embedded_pg_port)
 
 
+def serve_and_migrate(settings: Settings) -> tuple[EmbeddedServer | None, str]:
+    """For a long-running stack (`stockpipe up`, `make airflow-up`): start the embedded server
+    when no server is configured, apply the migrations, and return the server (None for an
+    external one; the caller stops it) and the conninfo of stockpipe's database."""
+    server: EmbeddedServer | None = None
+    if settings.uses_embedded_database:
+        server = embedded_server_for(settings).start()
+        server.ensure_database(EMBEDDED_DBNAME)
+        conninfo = server.conninfo(EMBEDDED_DBNAME)
+    else:
+        conninfo = settings.postgres_conninfo() or ""
+    apply_migrations(conninfo)
+    return server, conninfo
+
+
 class Database(ClosesOnExit):
     """A connection pool plus retry policy. Use `run` for every unit of work."""
 
