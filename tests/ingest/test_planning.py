@@ -58,3 +58,25 @@ def test_no_call_is_planned_when_the_latest_session_is_stored(latest: date) -> N
     plan = plan_fetch("IBM", latest_stored=latest, target=TARGET, policy="full", full_denied=False)
     assert not plan.needs_call
     assert plan.output_size is None
+
+
+@pytest.mark.parametrize(
+    ("latest", "policy", "denied", "size", "limited"),
+    [
+        pytest.param(TARGET, "auto", False, "full", False,
+                     id="an up-to-date series marked for a refetch takes full"),
+        pytest.param(date(2024, 5, 7), "auto", False, "full", False,
+                     id="a short gap marked for a refetch takes full, not compact"),
+        pytest.param(TARGET, "auto", True, "compact", True,
+                     id="a key denied full refetches what compact reaches, limited"),
+        pytest.param(TARGET, "compact", False, "compact", False,
+                     id="a forced compact is obeyed for a refetch too"),
+    ],
+)  # fmt: skip
+def test_a_refetch_asks_for_the_whole_history_even_when_up_to_date(
+    latest: date, policy: OutputSizePolicy, denied: bool, size: str, limited: bool
+) -> None:
+    plan = plan_fetch(
+        "IBM", latest_stored=latest, target=TARGET, policy=policy, full_denied=denied, refetch=True
+    )
+    assert (plan.output_size, plan.history_limited) == (size, limited)

@@ -38,6 +38,12 @@ def test_a_period_series_calls_until_its_newest_bar_holds_the_latest_session(
     assert (plan.needs_call, plan.gap) == (call, gap)
 
 
+def test_a_period_series_marked_for_a_refetch_calls_although_up_to_date() -> None:
+    day = date(2024, 5, 8)
+    plan = plan_period("IBM", "month", latest_stored=day, target=day, refetch=True)
+    assert (plan.needs_call, plan.output_size) == (True, "full")
+
+
 @pytest.mark.parametrize(
     ("now", "extended", "session", "start"),
     [

@@ -12,7 +12,10 @@ this key) waits for the next refresh instead of spending a call every run.
 
 Each answer replaces what is stored for that symbol and function (stockpipe.store
 .corporate_actions); new, changed and removed actions come back in the result, and the adjusted
-view (stock_data_adjusted) reflects them at once.
+view (stock_data_adjusted) reflects them at once: the summary names the symbols whose adjusted
+prices moved. Where the series are stored adjusted (STOCK_ADJUSTED), a change since an earlier
+fetch also marks the symbol's stored adjusted series for a refetch (stockpipe.ingest
+.adjusted_refetch).
 """
 
 from __future__ import annotations
@@ -33,10 +36,12 @@ from stockpipe.alphavantage import (
     PremiumParameter,
     RateLimited,
 )
+from stockpipe.ingest.adjusted_refetch import mark_adjusted_series
 from stockpipe.ingest.context import IngestContext
 from stockpipe.ingest.rejection import is_symbol_rejection
 from stockpipe.ingest.results import RunStatus
 from stockpipe.store import DatabaseError
+from stockpipe.store.adjusted_refetch import symbols_with_bars_around
 from stockpipe.store.corporate_actions import (
     ActionChange,
     RefreshState,
@@ -77,6 +82,10 @@ class ActionsResult:
 @dataclass(frozen=True, slots=True)
 class ActionsSummary:
     results: tuple[ActionsResult, ...]
+    # Symbols whose stock_data_adjusted values the changes moved (bars on both sides of an
+    # action's date), and the stored adjusted series marked for a refetch: (symbol, series).
+    adjusted_symbols: tuple[str, ...] = ()
+    refetch: tuple[tuple[str, str], ...] = ()
 
     @property
     def calls(self) -> int:
@@ -105,6 +114,13 @@ class ActionsSummary:
             f"{sum(1 for c in changes if c.change == k)} {k}" for k in ("new", "changed", "removed")
         )
         parts = [f"corporate actions: {tally}; {kinds}; {self.calls} API calls"]
+        if self.adjusted_symbols:
+            parts.append("adjusted prices recomputed for: " + ", ".join(self.adjusted_symbols))
+        if self.refetch:
+            parts.append(
+                "adjusted series refetched on their next refresh: "
+                + ", ".join(f"{symbol} {series}" for symbol, series in self.refetch)
+            )
         failed = [r for r in self.results if r.status is ActionStatus.FAILED]
         if failed:
             parts.append(
@@ -137,9 +153,11 @@ def refresh_corporate_actions(
     days = ctx.settings.corporate_actions_refresh_days
     halt: tuple[ActionStatus, str] | None = None
     results = []
+    news: list[ActionChange] = []  # changes against an earlier successful fetch
     for symbol in unique:
         for function in FUNCTIONS:
-            due = None if force else next_due(states.get((symbol, function.value)), days)
+            state = states.get((symbol, function.value))
+            due = None if force else next_due(state, days)
             if due is not None and ctx.clock.now() < due:
                 result = ActionsResult(symbol, function, ActionStatus.NOT_DUE, next_due=due)
             elif halt is not None:
@@ -147,14 +165,31 @@ def refresh_corporate_actions(
                 _record(ctx, result, "deferred" if halt[0] is ActionStatus.DEFERRED else "failed")
             else:
                 result, halt = _refresh_one(ctx, symbol, function)
+                if state is not None and state.last_success_at is not None:
+                    news.extend(result.changes)
             results.append(result)
             if on_result is not None:
                 on_result(result)
-    summary = ActionsSummary(tuple(results))
+    changes = [c for r in results for c in r.changes]
+    summary = ActionsSummary(
+        tuple(results),
+        adjusted_symbols=_adjusted_symbols(ctx, changes),
+        refetch=mark_adjusted_series(ctx, news),
+    )
     logger.info("%s", summary.message)
     for change in summary.changes:
         logger.info("corporate action %s", change.describe())
     return summary
+
+
+def _adjusted_symbols(ctx: IngestContext, changes: Sequence[ActionChange]) -> tuple[str, ...]:
+    """The symbols whose stock_data_adjusted values `changes` moved (the view computes them
+    when read: nothing to recompute, only to report)."""
+    try:
+        return tuple(symbols_with_bars_around(ctx.db, [(c.symbol, c.day) for c in changes]))
+    except DatabaseError as exc:  # report every symbol with a change rather than none
+        logger.error("could not read which adjusted prices the actions moved: %s", exc)
+        return tuple(dict.fromkeys(c.symbol for c in changes))
 
 
 def _refresh_one(

@@ -51,19 +51,22 @@ def plan_fetch(
     target: date,
     policy: OutputSizePolicy,
     full_denied: bool,
+    refetch: bool = False,
 ) -> FetchPlan:
     """Decide the call for one symbol.
 
+    - `refetch` (an adjusted series after a corporate action: stockpipe.ingest
+      .adjusted_refetch): the whole history is wanted again, as if nothing were stored;
     - stored bars already reach `target`: no call;
     - policy "compact" / "full": that size, as the user forced it (a "full" on a key known to
       be denied is still tried: the user asked for it, and the fallback follows the reply);
     - policy "auto": compact when the gap fits in compact's window, else full unless the key
       is known to be denied full history, in which case compact and `history_limited`.
     """
-    if latest_stored is not None and latest_stored >= target:
+    if latest_stored is not None and latest_stored >= target and not refetch:
         return FetchPlan(symbol, target, latest_stored, 0, None)
     gap = -1 if latest_stored is None else missing_sessions(latest_stored, target)
-    fits_compact = latest_stored is not None and gap <= COMPACT_SAFE_GAP
+    fits_compact = latest_stored is not None and gap <= COMPACT_SAFE_GAP and not refetch
     if policy == "compact":
         return FetchPlan(symbol, target, latest_stored, gap, "compact")
     if policy == "full" or (not fits_compact and not full_denied):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+from stockpipe.ingest.adjusted_refetch import refetch_marks
 from stockpipe.ingest.context import IngestContext
 from stockpipe.ingest.overlap import overlapped
 from stockpipe.ingest.premium import active_denial
@@ -51,8 +52,12 @@ def ingest_symbol(
     run = SeriesRun.of(series, ctx.settings)
     rejections = {} if retry_rejected else remembered_rejections(ctx.db, [symbol], run.series)
     unpublished = remembered_unpublished(ctx.db, [symbol], run.series).get(symbol)
+    refetch = refetch_marks(ctx.db, [symbol], run).get(symbol)
     halt = _halt_for(ctx, run, retry_rejected)
-    prepared = prepare(ctx, symbol, halt, rejections.get(symbol), unpublished=unpublished, run=run)
+    prepared = prepare(
+        ctx, symbol, halt, rejections.get(symbol),
+        unpublished=unpublished, run=run, refetch_mark=refetch,
+    )  # fmt: skip
     return finish(ctx, prepared, run)
 
 
@@ -85,7 +90,8 @@ def ingest_symbols(
     Alpha Vantage rejected. A rejected symbol costs no call (FAILED, saying why) until its
     quarantine ends, or at once with `retry_rejected` (see stockpipe.ingest.rejection). A
     symbol whose target session Alpha Vantage lately did not have yet is DEFERRED without a call
-    until a wait period has passed (see stockpipe.ingest.publication).
+    until a wait period has passed (see stockpipe.ingest.publication). An adjusted series
+    marked after a corporate action is fetched whole again (stockpipe.ingest.adjusted_refetch).
 
     The fetch of the next symbol overlaps the upsert of this one (one background thread, one
     fetched symbol waiting at most). Once the budget is spent (or the API throttles past every
@@ -100,6 +106,7 @@ def ingest_symbols(
         ordered = list(dict.fromkeys(symbols))
     rejections = {} if retry_rejected else remembered_rejections(ctx.db, ordered, run.series)
     unpublished = remembered_unpublished(ctx.db, ordered, run.series)
+    refetch = refetch_marks(ctx.db, ordered, run)
     # Every symbol's newest stored bar in one query instead of one per symbol. Read before the
     # first fetch, so a concurrent writer can only have stored more since: the plan may then
     # fetch what is already there (upserts are idempotent), never skip what is missing.
@@ -121,6 +128,7 @@ def ingest_symbols(
             stored=latest.get(symbol, UNREAD),
             unpublished=unpublished.get(symbol),
             run=run,
+            refetch_mark=refetch.get(symbol),
         ),
         name="stockpipe-fetch",
         item_timeout=fetch_time_bound(ctx),

@@ -32,11 +32,17 @@ _LOOKBACK_DAYS = 10
 
 
 def plan_period(
-    symbol: str, kind: PeriodKind, *, latest_stored: date | None, target: date
+    symbol: str,
+    kind: PeriodKind,
+    *,
+    latest_stored: date | None,
+    target: date,
+    refetch: bool = False,
 ) -> FetchPlan:
     """No call once the stored newest bar's date reaches `target` (the latest completed
-    session), else one call for the whole history; `gap` counts the periods to refresh."""
-    if latest_stored is not None and latest_stored >= target:
+    session) unless a `refetch` is asked, else one call for the whole history; `gap` counts
+    the periods to refresh."""
+    if latest_stored is not None and latest_stored >= target and not refetch:
         return FetchPlan(symbol, target, latest_stored, 0, None)
     gap = -1 if latest_stored is None else len(periods_between(latest_stored, target, kind))
     return FetchPlan(symbol, target, latest_stored, gap, "full")

@@ -59,6 +59,12 @@ class SeriesRun:
         return self.series.planning is Planning.INTRADAY
 
     @property
+    def adjusted(self) -> bool:
+        """The series is stored as Alpha Vantage adjusts it (STOCK_ADJUSTED): its history
+        moves when a corporate action arrives (stockpipe.ingest.adjusted_refetch)."""
+        return self.function.value == self.series.adjusted_function != self.series.function
+
+    @property
     def label(self) -> str:
         """The series' name as messages show it (with the interval for intraday)."""
         return f"{self.series.name} {self.interval}" if self.interval else self.series.name
@@ -82,7 +88,10 @@ class SeriesRun:
         *,
         policy: OutputSizePolicy,
         full_denied: bool,
+        refetch: bool = False,
     ) -> FetchPlan:
+        """`refetch`: the whole history again (an adjusted series after a corporate action;
+        intraday has no adjusted variant and ignores it)."""
         latest_day = new_york_date(latest) if latest else None
         planning = self.series.planning
         if planning is Planning.INTRADAY:
@@ -103,8 +112,11 @@ class SeriesRun:
                 target=target,
                 policy=policy,
                 full_denied=full_denied,
+                refetch=refetch,
             )
-        return plan_period(symbol, _PERIOD_KIND[planning], latest_stored=latest_day, target=target)
+        return plan_period(
+            symbol, _PERIOD_KIND[planning], latest_stored=latest_day, target=target, refetch=refetch
+        )
 
     def storable(self, bars: list[Bar], target: date) -> list[Bar]:
         """The bars worth storing. A weekly or monthly bar dated after `target` (the latest

@@ -23,6 +23,7 @@ from stockpipe.alphavantage import (
     RateLimited,
     SeriesRequest,
 )
+from stockpipe.ingest.adjusted_refetch import forget_refetch
 from stockpipe.ingest.context import IngestContext
 from stockpipe.ingest.plan import FetchPlan, OutputSize
 from stockpipe.ingest.premium import forget_denial, premium_message, remember_denial
@@ -79,6 +80,9 @@ class Prepared:
     output_size: OutputSize | None = None
     history_limited: bool = False
     result: SymbolResult | None = None
+    # The adjusted series was marked for a refetch at this time (stockpipe.ingest
+    # .adjusted_refetch): the plan fetches the whole history; a load clears the mark.
+    refetch_mark: datetime | None = None
 
 
 def prepare(
@@ -90,11 +94,13 @@ def prepare(
     stored: datetime | Unread | None = UNREAD,
     unpublished: Unpublished | None = None,
     run: SeriesRun | None = None,
+    refetch_mark: datetime | None = None,
 ) -> Prepared:
     """Plan and fetch one symbol of a series (daily unless `run` says otherwise: the part that
     talks to the API). Never raises. `stored`: the symbol's newest stored bar time if the caller
     read it already (None: no bars); `unpublished`: the session Alpha Vantage lately did not
-    have (stockpipe.ingest.publication)."""
+    have (stockpipe.ingest.publication); `refetch_mark`: when the adjusted series was marked
+    for a refetch after a corporate action (stockpipe.ingest.adjusted_refetch)."""
     run = run or SeriesRun.of("daily", ctx.settings)
     try:
         table = run.series.table
@@ -111,6 +117,7 @@ def prepare(
             ctx.clock.now(),
             policy=ctx.output_size,
             full_denied=ctx.output_size == "auto" and bool(halt.full_denied),
+            refetch=refetch_mark is not None,
         )
     except DatabaseError as exc:
         return Prepared(
@@ -135,7 +142,11 @@ def prepare(
         result = _result(symbol, halt.status, halt.reason, plan=plan)
         return Prepared(symbol, plan, result=result)
     prepared = Prepared(
-        symbol, plan, output_size=plan.output_size, history_limited=plan.history_limited
+        symbol,
+        plan,
+        output_size=plan.output_size,
+        history_limited=plan.history_limited,
+        refetch_mark=refetch_mark,
     )
     with ctx.gate.attribute(symbol, run.function.value) as tally:
         _fetch(ctx, run, plan, prepared, halt)
@@ -274,6 +285,8 @@ def finish(ctx: IngestContext, prepared: Prepared, run: SeriesRun | None = None)
     else:  # calls and the fallback to compact are only known once the fetch is over
         limited = prepared.result.history_limited or prepared.history_limited
         result = replace(prepared.result, calls=prepared.calls, history_limited=limited)
+    if prepared.refetch_mark is not None and result.status is SymbolStatus.LOADED:
+        forget_refetch(ctx.db, result.symbol, run, prepared.refetch_mark)
     now = ctx.clock.now()
     try:
         record_result(ctx.db, result, now, run.series)
@@ -314,6 +327,8 @@ def _store(ctx: IngestContext, prepared: Prepared, run: SeriesRun) -> SymbolResu
     newest_date = new_york_date(newest) if newest else None
     latest = max((d for d in (plan.latest_stored, newest_date) if d is not None), default=None)
     notes = []
+    if prepared.refetch_mark is not None:
+        notes.append("adjusted history refetched after a corporate action")
     if limited:
         notes.append("history limited: this key gets the latest 100 bars only (compact)")
     if run.intraday:
