@@ -31,6 +31,7 @@ def test_symbols_are_split_upper_cased_and_deduplicated(monkeypatch: pytest.Monk
         ("STOCK_SYMBOLS", " , ", "no ticker given"),
         ("DAG_SCHEDULE_CRON", "0 25 * * *", "hour field: '25' is not in 0-23"),
         ("DAG_SCHEDULE_CRON", "every day", "has 2 fields; expected 5"),
+        ("CORPORATE_ACTIONS_SCHEDULE_CRON", "30 5 * *", "CORPORATE_ACTIONS_SCHEDULE_CRON"),
         ("API_POLITE_DELAY_SEC", "-1", "API_POLITE_DELAY_SEC"),
         ("API_DAILY_BUDGET", "lots", "API_DAILY_BUDGET"),
         ("API_OUTPUT_SIZE", "huge", "API_OUTPUT_SIZE"),
@@ -155,3 +156,11 @@ def test_a_bad_corporate_actions_refresh_period_is_rejected_naming_it(
 
 def test_corporate_actions_are_refreshed_weekly_by_default() -> None:
     assert Settings.load(_env_file=None).corporate_actions_refresh_days == 7
+
+
+def test_the_corporate_actions_schedule_runs_after_the_daily_refresh_by_default() -> None:
+    settings = Settings.load(_env_file=None)
+    assert (settings.corporate_actions_schedule_cron, settings.dag_schedule_cron) == (
+        "30 6 * * *",
+        "0 6 * * *",
+    )

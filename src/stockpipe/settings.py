@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     corporate_actions_refresh_days: int = Field(
         default=7, ge=0, le=366, validation_alias="CORPORATE_ACTIONS_REFRESH_DAYS"
     )
+    # Daily, half an hour after the daily refresh (DAG_SCHEDULE_CRON 06:00): the bars get the
+    # day's budget first, the actions what is left (symbols not due cost no call); an adjusted
+    # series a new action marks is refetched by the next daily refresh.
+    corporate_actions_schedule_cron: str = Field(
+        default="30 6 * * *", validation_alias="CORPORATE_ACTIONS_SCHEDULE_CRON"
+    )
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("stockpipe")),
         validation_alias="STOCKPIPE_DATA_DIR",
@@ -216,7 +222,7 @@ class Settings(BaseSettings):
             raise ValueError("no ticker given; set e.g. STOCK_SYMBOLS=IBM,MSFT")
         return tuple(symbols)
 
-    @field_validator("dag_schedule_cron")
+    @field_validator("dag_schedule_cron", "corporate_actions_schedule_cron")
     @classmethod
     def _check_cron(cls, value: str) -> str:
         try:

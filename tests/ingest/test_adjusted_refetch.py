@@ -92,7 +92,7 @@ def test_a_new_split_refetches_the_adjusted_series_of_that_symbol_once(
     assert weekly_stored[max(weekly_stored)] != weekly_stored[min(weekly_stored)]
     # The raw close dropped at the split: the refetch stored the restated bars too.
     days = {ts.date(): close for ts, (close, _) in stored(db, "stock_data", "IBM").items()}
-    assert Decimal(1.5) < days[date(2024, 4, 12)] / days[date(2024, 4, 15)] < Decimal(3)
+    assert Decimal("1.5") < days[date(2024, 4, 12)] / days[date(2024, 4, 15)] < Decimal(3)
 
     before = len(fake.calls())
     assert refresh_corporate_actions(ctx, ["IBM", "MSFT"], force=True).refetch == ()

@@ -10,6 +10,11 @@ import dagster as dg
 
 from stockpipe.defs.alerts import build_alert_sensors
 from stockpipe.defs.assets import build_series_asset
+from stockpipe.defs.corporate_actions import (
+    build_corporate_actions_job,
+    build_corporate_actions_schedule,
+    corporate_actions,
+)
 from stockpipe.defs.jobs import build_series_job
 from stockpipe.defs.resources import stockpipe_resource_from_env
 from stockpipe.defs.schedules import build_series_schedule
@@ -30,7 +35,9 @@ def symbol_partitions(settings: Settings) -> dg.StaticPartitionsDefinition:
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Every series gets its asset, job and schedule (stock_data, stock_job and
-    daily_stock_schedule for daily); STOCK_SERIES decides which schedules start running."""
+    daily_stock_schedule for daily); STOCK_SERIES decides which schedules start running.
+    Corporate actions have their own (corporate_actions, corporate_actions_job,
+    corporate_actions_schedule), always running."""
     partitions = symbol_partitions(settings)
     assets, jobs, schedules = [], [], []
     for series in SERIES.values():
@@ -39,6 +46,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets.append(asset)
         jobs.append(job)
         schedules.append(build_series_schedule(series, job, partitions, settings))
+    actions_job = build_corporate_actions_job()
+    assets.append(corporate_actions)
+    jobs.append(actions_job)
+    schedules.append(build_corporate_actions_schedule(actions_job, settings))
     return dg.Definitions(
         assets=assets,
         jobs=jobs,

@@ -48,10 +48,17 @@ class ActionChange:
             return f"{label}: new {_summary(self.kind, self.new)}"
         if self.change == "removed":
             return f"{label}: removed (was {_summary(self.kind, self.old)})"
+        return f"{label}: changed {self.difference()}"
+
+    def difference(self) -> str:
+        """Old -> new in a few words: the factor or amount, or each vendor field that changed."""
+        if self.change != "changed":
+            old = _summary(self.kind, self.old) if self.old else "-"
+            new = _summary(self.kind, self.new) if self.new else "-"
+            return f"{old} -> {new}"
         assert self.old is not None and self.new is not None
         fields = sorted(k for k in {*self.old, *self.new} if self.old.get(k) != self.new.get(k))
-        diffs = ", ".join(f"{k} {self.old.get(k)} -> {self.new.get(k)}" for k in fields)
-        return f"{label}: changed {diffs}"
+        return ", ".join(f"{k} {self.old.get(k)} -> {self.new.get(k)}" for k in fields)
 
 
 def _summary(kind: ActionKind, raw: dict[str, Any] | None) -> str:
