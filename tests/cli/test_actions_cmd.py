@@ -64,3 +64,25 @@ def test_a_bad_setting_exits_2_naming_it(
     monkeypatch.setenv("CORPORATE_ACTIONS_REFRESH_DAYS", "-3")
     result = run()
     assert result.exit_code == 2 and "CORPORATE_ACTIONS_REFRESH_DAYS" in result.output
+
+
+def test_the_summary_names_the_adjusted_prices_recomputed_and_the_series_to_refetch(
+    fake: FakeAlphaVantage, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STOCK_ADJUSTED", "true")
+    fake.set_actions("IBM", splits=[], dividends=[])
+    assert CliRunner().invoke(main, ["ingest", "--symbols", "IBM"]).exit_code == 0
+    run("--symbols", "IBM")
+    day = db.run(lambda conn: conn.execute("SELECT max(ts)::date FROM stock_data").fetchone())[0]  # type: ignore[index]
+    fake.set_actions("IBM", splits=[{"effective_date": day.isoformat(), "split_factor": "2.0000"}])
+
+    result = run("--symbols", "IBM", "--force")
+
+    assert result.exit_code == 0, result.output
+    assert f"IBM split {day}: new 2.0000" in result.output
+    assert result.output.strip().endswith(
+        "corporate actions: 2 loaded, 0 not due, 0 deferred, 0 failed;"
+        " 1 new, 0 changed, 0 removed; 2 API calls."
+        " adjusted prices recomputed for: IBM."
+        " adjusted series refetched on their next refresh: IBM daily"
+    )

@@ -38,7 +38,9 @@ def command(symbols: str | None, force: bool) -> None:
 
     Each symbol is fetched again once CORPORATE_ACTIONS_REFRESH_DAYS have passed (two calls,
     counted against the same daily budget as the bars). The view stock_data_adjusted shows
-    the daily bars adjusted for them.
+    the daily bars adjusted for them; the last line names the symbols whose adjusted prices
+    moved and, with STOCK_ADJUSTED=true, the stored adjusted series that their next refresh
+    fetches again in full.
     """
     try:
         settings = Settings.load(**({"STOCK_SYMBOLS": symbols} if symbols is not None else {}))
