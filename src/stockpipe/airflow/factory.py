@@ -1,4 +1,5 @@
-"""build_ingest_dag: one series' ingest as an Airflow 3 DAG (TaskFlow API), wiring only.
+"""build_ingest_dag: one series' ingest as an Airflow 3 DAG (TaskFlow API), wiring only;
+build_corporate_actions_dag: the corporate actions' refresh, one task.
 
     [due ──>] plan_chunks ──> ingest_chunk[0..n] (mapped, pool alphavantage) ──> check_symbols
 
@@ -132,6 +133,44 @@ def build_ingest_dag(
         check_task(ingest_chunk_task.expand(symbols=chunks))
 
     built: DAG = ingest_dag()
+    return built
+
+
+ACTIONS_DAG_ID = "corporate_actions_dag"
+
+
+def build_corporate_actions_dag(settings: Settings) -> DAG:
+    """One task on CORPORATE_ACTIONS_SCHEDULE_CRON (UTC), Dagster's corporate_actions_schedule:
+    the library fetches the splits and dividends that are due (the rest cost no call), in the
+    pool the bars use, and reports what changed in the task log and its XCom."""
+
+    @dag(
+        dag_id=ACTIONS_DAG_ID,
+        schedule=settings.corporate_actions_schedule_cron,
+        start_date=START_DATE,
+        catchup=False,
+        is_paused_upon_creation=False,
+        max_active_runs=1,
+        tags=["stockpipe", "corporate_actions"],
+        doc_md="Refreshes the splits and dividends (stock_splits, stock_dividends) of every "
+        "`STOCK_SYMBOLS` symbol that is due, through the stockpipe library "
+        "(docs/orchestrators.md).",
+    )
+    def actions_dag() -> None:
+        @task(
+            task_id="refresh_corporate_actions",
+            pool=API_POOL,
+            retries=INGEST_RETRIES,
+            retry_delay=INGEST_RETRY_DELAY,
+            retry_exponential_backoff=INGEST_RETRY_BACKOFF,
+            max_retry_delay=INGEST_MAX_RETRY_DELAY,
+        )
+        def refresh_task() -> bodies.ActionsReport:
+            return bodies.refresh_actions()
+
+        refresh_task()
+
+    built: DAG = actions_dag()
     return built
 
 

@@ -17,6 +17,12 @@ from airflow.sdk.log import mask_secret
 
 from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.chunks import plan_chunks
+from stockpipe.ingest.corporate_actions import (
+    ActionsResult,
+    ActionsSummary,
+    ActionStatus,
+    refresh_corporate_actions,
+)
 from stockpipe.ingest.results import RunSummary, SymbolResult, SymbolStatus
 from stockpipe.logs import LIBRARY_LOGGER
 from stockpipe.market_calendar import NEW_YORK
@@ -127,6 +133,62 @@ def check(summaries: Sequence[ChunkSummary]) -> dict[str, Any]:
         reasons = "; ".join(f"{symbol} ({why})" for symbol, why in failed.items())
         raise AirflowFailException(f"{len(failed)} of {totals['symbols']} failed: {reasons}")
     return totals
+
+
+class ActionsReport(TypedDict):
+    """What the corporate-actions task returns (its XCom)."""
+
+    calls: int
+    counts: dict[str, int]  # loaded, not_due, deferred, failed: (symbol, function) items
+    changes: list[str]  # "IBM split 2024-05-08: new 2.0000", one per new/changed/removed action
+    adjusted_prices_recomputed_for: list[str]
+    adjusted_series_to_refetch: list[str]  # "IBM daily"
+    failed: dict[str, str]  # "IBM SPLITS" -> the library's reason
+    message: str
+
+
+def refresh_actions() -> ActionsReport:
+    """Refresh the corporate actions that are due (the library decides which, within the
+    shared budget). Raises AirflowFailException naming every failed symbol after logging and
+    returning nothing; deferred ones (budget spent) do not fail it."""
+    settings = load_settings()
+    try:
+        with IngestContext.from_settings(settings) as ctx:
+            summary = refresh_corporate_actions(
+                ctx, settings.stock_symbols, on_result=_log_action_result
+            )
+    except DatabaseError as exc:
+        raise _for_airflow(exc, settings) from None
+    report = report_actions(summary)
+    if report["failed"]:
+        reasons = "; ".join(f"{item} ({why})" for item, why in report["failed"].items())
+        raise AirflowFailException(f"{summary.message}. {reasons}")
+    return report
+
+
+def report_actions(summary: ActionsSummary) -> ActionsReport:
+    return ActionsReport(
+        calls=summary.calls,
+        counts={status.value: summary.count(status) for status in ActionStatus},
+        changes=[change.describe() for change in summary.changes],
+        adjusted_prices_recomputed_for=list(summary.adjusted_symbols),
+        adjusted_series_to_refetch=[f"{symbol} {series}" for symbol, series in summary.refetch],
+        failed={
+            f"{r.symbol} {r.function.value}": r.message
+            for r in summary.results
+            if r.status is ActionStatus.FAILED
+        },
+        message=summary.message,
+    )
+
+
+def _log_action_result(result: ActionsResult) -> None:
+    level = logging.WARNING if result.status is ActionStatus.FAILED else logging.INFO
+    logger.log(
+        level, "%s %s: %s, %d calls, %d changes%s",
+        result.symbol, result.function.value, result.status.value, result.calls,
+        len(result.changes), f" ({result.message})" if result.message else "",
+    )  # fmt: skip
 
 
 def summarize(summary: RunSummary) -> ChunkSummary:

@@ -3,12 +3,18 @@
 Wiring only: one DAG per series from stockpipe.airflow.factory, on the schedule rule Dagster's
 schedules follow (stockpipe.scheduling): `stock_dag` (daily, DAG_SCHEDULE_CRON, UTC, the same
 job as Dagster's stock_job), `stock_weekly_dag`, `stock_monthly_dag`, `stock_intraday_dag`.
-STOCK_SERIES names the ones that start unpaused; the others are paused at creation. A bad
-setting fails the parse with the settings' own message (the variable named), shown in
-Airflow's UI as an import error.
+STOCK_SERIES names the ones that start unpaused; the others are paused at creation. Beside
+them `corporate_actions_dag` (CORPORATE_ACTIONS_SCHEDULE_CRON, UTC, like Dagster's
+corporate_actions_schedule), unpaused. A bad setting fails the parse with the settings' own
+message (the variable named), shown in Airflow's UI as an import error.
 """
 
-from stockpipe.airflow.factory import build_series_dag, dag_id_of
+from stockpipe.airflow.factory import (
+    ACTIONS_DAG_ID,
+    build_corporate_actions_dag,
+    build_series_dag,
+    dag_id_of,
+)
 from stockpipe.series import SERIES_NAMES
 from stockpipe.settings import Settings
 
@@ -16,3 +22,4 @@ _settings = Settings.load()
 
 for _series in SERIES_NAMES:
     globals()[dag_id_of(_series)] = build_series_dag(_series, _settings)
+globals()[ACTIONS_DAG_ID] = build_corporate_actions_dag(_settings)
