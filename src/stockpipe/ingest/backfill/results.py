@@ -53,7 +53,10 @@ class BackfillSummary:
     final_plan: Plan  # what is left after it
     results: tuple[UnitResult, ...]
     progress: BackfillProgress
-    halt_reason: str = ""  # why the run stopped before the plan's end
+    # Why the run stopped before the plan's end: DEFERRED (the day's budget, the API out of
+    # reach: the next run resumes) or FAILED (the key was rejected).
+    halt: UnitStatus | None = None
+    halt_reason: str = ""
 
     @property
     def calls(self) -> int:
@@ -67,11 +70,11 @@ class BackfillSummary:
     @property
     def status(self) -> BackfillStatus:
         counts = self.counts
+        if self.halt is UnitStatus.FAILED:
+            return BackfillStatus.FAILED
         if counts[UnitStatus.FAILED]:
             done = counts[UnitStatus.DONE] or self.final_plan.settled
             return BackfillStatus.PARTIAL if done else BackfillStatus.FAILED
-        if self.halt_reason and not counts[UnitStatus.DEFERRED] and self.final_plan.todo:
-            return BackfillStatus.FAILED  # stopped by something other than the budget
         if not self.final_plan.todo:
             return BackfillStatus.COMPLETE
         return BackfillStatus.PAUSED

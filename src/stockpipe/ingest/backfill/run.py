@@ -24,6 +24,7 @@ from stockpipe.ingest.backfill.units import Known, Plan, Unit, months_since, pla
 from stockpipe.ingest.context import IngestContext
 from stockpipe.market_calendar import new_york_date
 from stockpipe.series import INTRADAY, Planning, series_named
+from stockpipe.settings import check_month
 from stockpipe.store import latest_bar_ts_by_symbol
 from stockpipe.store.backfill_units import load_units
 from stockpipe.store.key_denial import load_denial
@@ -69,7 +70,8 @@ def scope_of(
     settings = ctx.settings
     today = new_york_date(ctx.clock.now())
     default = _months_back(today, DEFAULT_INTRADAY_MONTHS)
-    start = since or settings.backfill_intraday_since or default
+    # The settings checked their own month; a caller's (Dagster's launchpad) is checked here.
+    start = check_month(since) if since else settings.backfill_intraday_since or default
     names = tuple(dict.fromkeys(series_named(s).name for s in (series or settings.stock_series)))
     return Scope(
         tuple(dict.fromkeys(symbols or settings.stock_symbols)),
@@ -164,6 +166,8 @@ def run_backfill(
             done = len(plan.settled)
             left, gone = len(plan.todo), len(plan.unreachable)
             for unit in (u for u in plan.todo if u.key not in attempted):
+                if state.halt is not None:
+                    break  # the rest waits for the next run: counted as left, not listed
                 attempted.add(unit.key)
                 result = do_unit(capped, unit, state)
                 results.append(result)
@@ -190,6 +194,7 @@ def run_backfill(
         final,
         tuple(results),
         _progress(final, sum(r.calls for r in results), final_budget),
+        state.halt,
         state.halt_reason,
     )
     logger.info("%s", summary.message)
