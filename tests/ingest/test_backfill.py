@@ -175,6 +175,15 @@ def test_free_key_daily_full_is_reported_once_and_never_asked_again(
     retried = run_backfill(ctx, retry_unreachable=True)  # an upgraded key? one call tells
     assert retried.calls == 1
     assert [r.status for r in retried.results] == [UnitStatus.UNREACHABLE] * 2
+    assert retried.status is BackfillStatus.COMPLETE  # what is out of reach is not "left"
+
+    fake.configure(free_tier=False)  # the key was upgraded
+    upgraded = run_backfill(ctx, retry_unreachable=True)
+    assert [(r.unit.label, r.status, r.calls) for r in upgraded.results] == [
+        ("IBM daily full", UnitStatus.DONE, 1),
+        ("MSFT daily full", UnitStatus.DONE, 1),
+    ]
+    assert (upgraded.status, upgraded.progress.unreachable) == (BackfillStatus.COMPLETE, 0)
 
 
 def test_intraday_denied_to_the_key_costs_one_call_then_none(
@@ -193,6 +202,11 @@ def test_intraday_denied_to_the_key_costs_one_call_then_none(
         0, 6, BackfillStatus.COMPLETE,
     )  # fmt: skip
     assert len(fake.calls()) == 1
+
+    fake.configure(free_tier=False)  # the key was upgraded: one retry clears the denial
+    upgraded = run_backfill(ctx, retry_unreachable=True)
+    assert (upgraded.calls, upgraded.status) == (6, BackfillStatus.COMPLETE)
+    assert preview_backfill(ctx).plan.unreachable == ()
 
 
 def test_a_unit_that_fails_alone_is_tried_again_next_run(

@@ -27,7 +27,7 @@ from stockpipe.alphavantage import (
 from stockpipe.ingest.backfill.results import UnitResult, UnitStatus
 from stockpipe.ingest.backfill.units import FULL, Unit
 from stockpipe.ingest.context import IngestContext
-from stockpipe.ingest.premium import premium_message, remember_denial
+from stockpipe.ingest.premium import forget_denial, premium_message, remember_denial
 from stockpipe.ingest.series_run import SeriesRun
 from stockpipe.market_calendar import latest_completed_session
 from stockpipe.series import DAILY
@@ -51,6 +51,9 @@ class RunState:
     full_denied: bool = False  # a premium-parameter reply to daily full in this run
     denied_series: set[str] = field(default_factory=set)  # premium-only replies in this run
     replan: bool = False  # a denial found in this run changes what the plan needs
+    # Series denied to the key that --retry-unreachable asks again: a success clears the
+    # denial (an upgraded key), as a successful refresh of the series does.
+    retrying: set[str] = field(default_factory=set)
     budget_message: str = ""  # what to say when the gate refuses the next call
 
 
@@ -68,6 +71,9 @@ def do_unit(ctx: IngestContext, unit: Unit, state: RunState) -> UnitResult:
             parsed = ctx.client.fetch(_request(ctx, run, unit))
         except Exception as exc:  # every error becomes the unit's result (see _failure)
             return _failure(ctx, unit, run, exc, calls=tally.calls, state=state)
+    if unit.series in state.retrying:
+        state.retrying.discard(unit.series)
+        forget_denial(ctx.db, ctx.settings, run.series)
     return _store(ctx, unit, run, parsed, tally.calls)
 
 

@@ -112,10 +112,14 @@ def read_known(ctx: IngestContext, scope: Scope) -> Known:
 
 
 def plan_for(ctx: IngestContext, scope: Scope, *, retry_unreachable: bool = False) -> Plan:
+    return _plan(read_known(ctx, scope), scope, retry_unreachable=retry_unreachable)
+
+
+def _plan(known: Known, scope: Scope, *, retry_unreachable: bool) -> Plan:
     return plan_units(
         scope.symbols,
         scope.series,
-        read_known(ctx, scope),
+        known,
         interval=scope.interval,
         months=scope.months,
         retry_unreachable=retry_unreachable,
@@ -151,8 +155,11 @@ def run_backfill(
     start raises DatabaseError."""
     scope = scope_of(ctx, symbols=symbols, series=series, since=since)
     reserve = reserve_calls(ctx.settings, ctx.clock.now())
-    first = plan = plan_for(ctx, scope, retry_unreachable=retry_unreachable)
+    known = read_known(ctx, scope)
+    first = plan = _plan(known, scope, retry_unreachable=retry_unreachable)
     state = RunState(budget_message=_budget_message(ctx, reserve))
+    if retry_unreachable:
+        state.retrying = set(known.denied_series)
     if read_budget(ctx, reserve).left_today == 0 and plan.todo:
         state.halt, state.halt_reason = UnitStatus.DEFERRED, state.budget_message
     results: list[UnitResult] = []
@@ -187,7 +194,8 @@ def run_backfill(
             state.replan = False
             plan = plan_for(ctx, scope)
     _warn_unreachable(unreachable.values())
-    final = plan_for(ctx, scope, retry_unreachable=retry_unreachable and state.halt is None)
+    # Without the retry: what a retry found out of reach again is unreachable, not left to do.
+    final = plan_for(ctx, scope)
     final_budget = read_budget(ctx, reserve)
     summary = BackfillSummary(
         first,
