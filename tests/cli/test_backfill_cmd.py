@@ -51,7 +51,7 @@ def test_a_paused_backfill_exits_1_and_the_next_run_completes_it(
     # Not a terminal: one line per unit on stderr, with the calls left and the days needed.
     assert (
         "backfill IBM weekly full: done | 1/6 units done, 5 left (5 calls), 0 unreachable;"
-        " 1 calls spent, 2 left today; 2 days at 3 calls/day"
+        " 1 call spent, 2 left today; 2 days at 3 calls/day"
     ) in first.stderr
     assert len(fake.calls()) == 3
 

@@ -68,6 +68,7 @@ def test_the_daemon_runs_the_schedules_of_the_chosen_series_only(e2e_stack: Stac
         "weekly_stock_schedule": ("30 18 * * 1-5", "RUNNING"),
         "monthly_stock_schedule": ("30 18 * * 1-5", "STOPPED"),
         "intraday_stock_schedule": ("*/15 4-20 * * 1-5", "STOPPED"),
+        "backfill_schedule": ("0 7 * * *", "STOPPED"),  # started by the operator
     }
 
 

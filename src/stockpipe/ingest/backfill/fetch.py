@@ -175,8 +175,9 @@ def _record(ctx: IngestContext, result: UnitResult) -> UnitResult:
         )  # fmt: skip
     except DatabaseError as exc:  # the unit is fetched again next run: only log it
         logger.error("%s: could not record the backfill unit: %s", unit.label, exc)
-    # Unreachable units are warned about once per symbol and series by the run, not here.
-    level = {UnitStatus.DONE: logging.INFO, UnitStatus.UNREACHABLE: logging.DEBUG}
+    # Callers show every unit with the run's progress (on_unit), and unreachable units are
+    # warned about once per symbol and series by the run: only problems are logged here.
+    level = {UnitStatus.DONE: logging.DEBUG, UnitStatus.UNREACHABLE: logging.DEBUG}
     logger.log(
         level.get(result.status, logging.WARNING),
         "backfill %s: %s (%d calls) %s", unit.label, result.status.value, result.calls,

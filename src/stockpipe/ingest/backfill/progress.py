@@ -72,7 +72,11 @@ class BackfillProgress:
         else:
             when = f"{days} day{'s' if days != 1 else ''} at {self.budget.per_day} calls/day"
         return (
-            f"{self.done}/{self.total} units done, {self.left} left ({self.left} calls),"
-            f" {self.unreachable} unreachable; {self.calls_spent} calls spent,"
+            f"{self.done}/{self.total} units done, {self.left} left ({_calls(self.left)}),"
+            f" {self.unreachable} unreachable; {_calls(self.calls_spent)} spent,"
             f" {self.budget.left_today} left today; {when}"
         )
+
+
+def _calls(count: int) -> str:
+    return f"{count} call{'' if count == 1 else 's'}"
