@@ -235,3 +235,21 @@ def test_no_budget_left_defers_without_a_call(
     assert summary.progress.days_needed is None
     assert "never at this budget" in summary.message
     assert fake.calls() == []
+
+
+def test_the_default_reserve_is_what_todays_refreshes_still_need(
+    make_context: ContextFactory, fake: FakeAlphaVantage, db: Database
+) -> None:
+    """Unset BACKFILL_RESERVE_CALLS: a call per symbol of each series due today whose refresh
+    has not run yet today. Before or after the refresh, the backfill gets the same calls."""
+    ctx = make_context(API_DAILY_BUDGET=10, STOCK_SYMBOLS="IBM,MSFT,AAPL", STOCK_SERIES="daily")
+    before = preview_backfill(ctx).progress.budget
+    assert (before.reserve, before.spent_today, before.left_today) == (3, 0, 7)
+    ingest_symbols(ctx, ["IBM", "MSFT"])  # the refresh of two symbols ran: 2 calls
+    after = preview_backfill(ctx).progress.budget
+    assert (after.reserve, after.spent_today, after.left_today) == (1, 2, 7)
+    # Wednesday is not the week's last session: the weekly refresh needs nothing today.
+    weekly = make_context(
+        API_DAILY_BUDGET=10, STOCK_SYMBOLS="IBM,MSFT,AAPL", STOCK_SERIES="daily,weekly"
+    )
+    assert preview_backfill(weekly).progress.budget.reserve == 1

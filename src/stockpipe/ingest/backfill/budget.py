@@ -2,35 +2,47 @@
 the scheduled refreshes minus what every process already spent today.
 
 The reserve is BACKFILL_RESERVE_CALLS when set. Unset, it is what today's scheduled refreshes
-need at most: one call per configured symbol (STOCK_SYMBOLS) for every series of STOCK_SERIES
-whose schedule runs on today's New York date (stockpipe.scheduling: daily every day, weekly
-and monthly on their period's last session, intraday on sessions). It does not subtract a
-refresh that already ran today, so it errs on the side of leaving the refresh its calls.
-Intraday ticks every 15 minutes and may spend a call per symbol at each tick: with intraday
-in STOCK_SERIES, set BACKFILL_RESERVE_CALLS to what those ticks really spend.
+still need at most: one call per configured symbol (STOCK_SYMBOLS) for every series of
+STOCK_SERIES whose schedule runs on today's New York date (stockpipe.scheduling: daily every
+day, weekly and monthly on their period's last session, intraday on sessions), leaving out a
+symbol whose refresh of that series already ran today (its calls are in today's spend, and a
+daily, weekly or monthly schedule runs once a day). Intraday ticks every 15 minutes and may
+spend a call per symbol at each tick, so it is counted once per symbol whatever ran: with
+intraday in STOCK_SERIES, set BACKFILL_RESERVE_CALLS to what those ticks really spend.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 
 from stockpipe.ingest.backfill.progress import BudgetView
 from stockpipe.ingest.context import IngestContext
-from stockpipe.ingest.quota import budget_info
+from stockpipe.ingest.quota import budget_info, quota_day, quota_day_start
 from stockpipe.market_calendar import new_york_date
 from stockpipe.scheduling import series_schedule
-from stockpipe.settings import Settings
+from stockpipe.series import Planning, series_named
+from stockpipe.store.symbol_state import load_states
 
 
-def reserve_calls(settings: Settings, now: datetime) -> int:
+def reserve_calls(ctx: IngestContext) -> int:
     """The calls kept for today's scheduled refreshes (see the module docstring)."""
+    settings = ctx.settings
     if settings.backfill_reserve_calls is not None:
         return settings.backfill_reserve_calls
-    today = new_york_date(now)
-    due = [name for name in settings.stock_series if series_schedule(name, settings).runs_on(today)]
-    return len(settings.stock_symbols) * len(due)
+    now = ctx.clock.now()
+    today, day_start = new_york_date(now), quota_day_start(quota_day(now))
+    reserve = 0
+    for name in settings.stock_series:
+        series = series_named(name)
+        if not series_schedule(series, settings).runs_on(today):
+            continue
+        refreshed: set[str] = set()
+        if series.planning is not Planning.INTRADAY:
+            states = load_states(ctx.db, settings.stock_symbols, series)
+            refreshed = {s for s, state in states.items() if state.last_attempt_at >= day_start}
+        reserve += len(set(settings.stock_symbols) - refreshed)
+    return reserve
 
 
 def read_budget(ctx: IngestContext, reserve: int) -> BudgetView:

@@ -137,7 +137,7 @@ def preview_backfill(
     """The plan and what it costs, without a call or a write."""
     scope = scope_of(ctx, symbols=symbols, series=series, since=since)
     plan = plan_for(ctx, scope, retry_unreachable=retry_unreachable)
-    budget = read_budget(ctx, reserve_calls(ctx.settings, ctx.clock.now()))
+    budget = read_budget(ctx, reserve_calls(ctx))
     return Preview(scope, plan, _progress(plan, 0, budget))
 
 
@@ -154,7 +154,7 @@ def run_backfill(
     docstring). Never raises for a unit's own failure; a database that cannot be read at the
     start raises DatabaseError."""
     scope = scope_of(ctx, symbols=symbols, series=series, since=since)
-    reserve = reserve_calls(ctx.settings, ctx.clock.now())
+    reserve = reserve_calls(ctx)
     known = read_known(ctx, scope)
     first = plan = _plan(known, scope, retry_unreachable=retry_unreachable)
     state = RunState(budget_message=_budget_message(ctx, reserve))
