@@ -489,4 +489,43 @@ CREATE TRIGGER stock_data_record_changes
     EXECUTE FUNCTION stockpipe_record_bar_changes();
 INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0011', 'corporate_actions_adjusted_prices_bar_changes', '67adee5f760ee765fa89e8238b69650843ac8cd78fa1d83878afbfb29e0ee5cf');
 
+-- 0013_backfill_unit.sql
+-- The backfill (stockpipe.ingest.backfill): one row per unit of history a symbol's series
+-- needs once (daily `full`, weekly/monthly full history, one intraday month). A unit is `done`
+-- once fetched and stored, so a resumed backfill never asks for it again; `unreachable` when
+-- this key cannot have it (premium), so it is reported once, not every day; `failed` is tried
+-- again by the next run. Units not yet attempted (or deferred by the budget) have no row.
+CREATE TABLE backfill_unit (
+    symbol          TEXT        NOT NULL,
+    series          TEXT        NOT NULL,  -- daily, weekly, monthly, intraday
+    unit            TEXT        NOT NULL,  -- full, compact, or '<interval> <YYYY-MM>' (intraday)
+    status          TEXT        NOT NULL CHECK (status IN ('done', 'unreachable', 'failed')),
+    calls           INTEGER     NOT NULL DEFAULT 0,  -- every call spent on it, all runs
+    rows_inserted   INTEGER     NOT NULL DEFAULT 0,
+    rows_updated    INTEGER     NOT NULL DEFAULT 0,
+    key_fingerprint TEXT        NOT NULL,  -- the key that got it (stockpipe.ingest.quota)
+    attempted_at    TIMESTAMPTZ NOT NULL,
+    finished_at     TIMESTAMPTZ,           -- when it became done or unreachable
+    run_id          TEXT        NOT NULL,
+    message         TEXT        NOT NULL DEFAULT '',
+    PRIMARY KEY (symbol, series, unit)
+);
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0013', 'backfill_unit', '4cee495171636e68ea009858d2662b2c467015b6230ed5fd9400efac8d485d2b');
+
+-- 0014_adjusted_refetch.sql
+-- A symbol's adjusted series (STOCK_ADJUSTED=true: daily, weekly, monthly adjusted functions)
+-- to fetch again in full, because a corporate action of that symbol is new, changed or gone
+-- since the stored history was fetched: Alpha Vantage restates the adjusted values of every bar
+-- before the action. The next refresh of that series refetches even if its newest bar is up to
+-- date, and deletes the mark (only a mark no newer than the one it read: one set meanwhile
+-- stays). Kept in the database so that the mark survives the process that set it.
+CREATE TABLE adjusted_refetch (
+    symbol    TEXT        NOT NULL,
+    series    TEXT        NOT NULL,
+    marked_at TIMESTAMPTZ NOT NULL,
+    reason    TEXT        NOT NULL DEFAULT '',
+    PRIMARY KEY (symbol, series)
+);
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0014', 'adjusted_refetch', 'd85a0ab9fcc34747d3af16ebc24a73cf2b1f7cf3888e4b89c9022d9336385c49');
+
 COMMIT;

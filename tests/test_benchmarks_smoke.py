@@ -23,6 +23,7 @@ def test_every_benchmark_runs_at_tiny_scale_and_reports_a_verdict(pg_server, tmp
         "5 memory",
         "6 parse",
         "7 intraday load",
+        "8 backfill",
     ]
     for figure in session.figures:
         assert figure.value and figure.baseline and figure.target
@@ -34,6 +35,7 @@ def test_every_benchmark_runs_at_tiny_scale_and_reports_a_verdict(pg_server, tmp
     assert economy["calls per symbol after one new session"].value == "1.00"
     assert economy["rows written per symbol after one new session"].value == "1.00"
     assert [f.value for f in by_benchmark["3 rate limit"] if "replies" in f.measure] == ["0", "0"]
+    assert [f.passed for f in by_benchmark["8 backfill"]] == [True, True, True]
 
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\n## Upsert (storage layer)\n\nkept\n")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from benchmarks.e2e import (
+    backfill,
     bulk_load,
     economy,
     intraday_load,
@@ -32,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[Bench], list[Figure]]] = {
     "memory": memory.run,
     "parse": parse.run,
     "intraday": intraday_load.run,
+    "backfill": backfill.run,
 }
 
 

@@ -51,12 +51,27 @@ class Scale:
     memory_large: int
     parse_repeats: int
     intraday_symbols: int = 40  # intraday load: one month of 1min bars per symbol
+    backfill_symbols: int = 20  # backfill: daily, weekly, monthly and intraday months each
+    backfill_months: int = 12
 
 
 SCALES = {
     "full": Scale("full", 500, 5000, 150, 300, 100, 50, 500, 20),
-    "quick": Scale("quick", 40, 5000, 30, 300, 20, 5, 50, 5),
-    "tiny": Scale("tiny", 3, 120, 3, 6000, 2, 1, 3, 1, intraday_symbols=2),
+    "quick": Scale("quick", 40, 5000, 30, 300, 20, 5, 50, 5, backfill_symbols=5, backfill_months=3),
+    "tiny": Scale(
+        "tiny",
+        3,
+        120,
+        3,
+        6000,
+        2,
+        1,
+        3,
+        1,
+        intraday_symbols=2,
+        backfill_symbols=2,
+        backfill_months=2,
+    ),
 }
 
 

@@ -34,6 +34,21 @@ _EMAIL = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+$")
 _HTTP_URL = re.compile(r"^https?://[^\s/]+[^\s]*$")
 
 
+# Alpha Vantage's intraday history starts in January 2000.
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+FIRST_INTRADAY_MONTH = "2000-01"
+
+
+def check_month(value: str) -> str:
+    """A YYYY-MM month from 2000-01 on (intraday's first); ValueError saying so otherwise."""
+    text = value.strip()
+    if not _MONTH.match(text):
+        raise ValueError(f"{value!r} is not a month: write YYYY-MM, e.g. 2024-01")
+    if text < FIRST_INTRADAY_MONTH:
+        raise ValueError(f"{text} is before {FIRST_INTRADAY_MONTH}, where intraday history starts")
+    return text
+
+
 class SettingsError(StockpipeError, ValueError):
     """A configuration value is missing or invalid; the message names the variable."""
 
@@ -93,6 +108,15 @@ class Settings(BaseSettings):
     corporate_actions_schedule_cron: str = Field(
         default="30 6 * * *", validation_alias="CORPORATE_ACTIONS_SCHEDULE_CRON"
     )
+    # --- history: backfill (stockpipe.ingest.backfill) ---
+    # None: the calls today's scheduled refreshes need (stockpipe.ingest.backfill.budget)
+    backfill_reserve_calls: int | None = Field(
+        default=None, ge=0, validation_alias="BACKFILL_RESERVE_CALLS"
+    )
+    # None: the last 12 complete months
+    backfill_intraday_since: str | None = Field(
+        default=None, validation_alias="BACKFILL_INTRADAY_SINCE"
+    )
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("stockpipe")),
         validation_alias="STOCKPIPE_DATA_DIR",
@@ -139,6 +163,18 @@ class Settings(BaseSettings):
         if not chosen:
             raise ValueError(f"no series given; choose from {', '.join(SERIES_NAMES)}")
         return tuple(chosen)
+
+    @field_validator("backfill_reserve_calls", mode="before")
+    @classmethod
+    def _blank_reserve_is_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("backfill_intraday_since", mode="before")
+    @classmethod
+    def _check_since(cls, value: object) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return check_month(str(value))
 
     @field_validator("weekly_schedule_cron", "monthly_schedule_cron", "intraday_schedule_cron")
     @classmethod

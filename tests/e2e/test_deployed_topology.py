@@ -69,6 +69,7 @@ def test_the_daemon_runs_the_schedules_of_the_chosen_series_only(e2e_stack: Stac
         "monthly_stock_schedule": ("30 18 * * 1-5", "STOPPED"),
         "intraday_stock_schedule": ("*/15 4-20 * * 1-5", "STOPPED"),
         "corporate_actions_schedule": ("30 6 * * *", "RUNNING"),
+        "backfill_schedule": ("0 7 * * *", "STOPPED"),  # started by the operator
     }
 
 

@@ -10,6 +10,7 @@ import dagster as dg
 
 from stockpipe.defs.alerts import build_alert_sensors
 from stockpipe.defs.assets import build_series_asset
+from stockpipe.defs.backfill import backfill_job, backfill_schedule
 from stockpipe.defs.corporate_actions import (
     build_corporate_actions_job,
     build_corporate_actions_schedule,
@@ -52,8 +53,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     schedules.append(build_corporate_actions_schedule(actions_job, settings))
     return dg.Definitions(
         assets=assets,
-        jobs=jobs,
-        schedules=schedules,
+        jobs=[*jobs, backfill_job],
+        schedules=[*schedules, backfill_schedule],
         resources={"stockpipe": stockpipe_resource_from_env()},
         sensors=build_alert_sensors(settings),
     )

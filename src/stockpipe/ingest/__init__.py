@@ -14,6 +14,7 @@ The CLI, the Dagster assets and the Airflow DAGs all call `ingest_symbols` (or
     publication.py  sessions Alpha Vantage had not published yet, not asked again for an hour
     results.py      typed results of a symbol and a run
     overview.py     the per-symbol overview behind `stockpipe status`
+    backfill/       the history a key can reach, a unit per call, within the budget left
 """
 
 from stockpipe.ingest.context import IngestContext
