@@ -8,6 +8,7 @@ from stockpipe.alphavantage import (
     AlphaVantageClient,
     AlphaVantageError,
     DemoKeyMisuse,
+    EmptySeries,
     Function,
     InvalidApiKey,
     InvalidCall,
@@ -48,7 +49,7 @@ CASES = [
     pytest.param(Fault.EMPTY_BODY, MalformedResponse, Outcome.MALFORMED, True, "empty body", "empty body", id="an empty body is a retryable malformed body"),  # noqa: E501
     pytest.param(Fault.WRONG_KEYS, MalformedResponse, Outcome.MALFORMED, False, "lacks 'Time Series (Daily)'", "CSV header lacks", id="wrong top-level keys are a permanent malformed body"),  # noqa: E501
     pytest.param(Fault.WRONG_SYMBOL, MalformedResponse, Outcome.MALFORMED, False, "response is for MSFT", "response is for MSFT", id="a body for another symbol is a permanent malformed body"),  # noqa: E501
-    pytest.param(Fault.EMPTY_SERIES, MalformedResponse, Outcome.MALFORMED, False, "holds no bars", "header but no bars", id="an empty series is malformed, never an empty success"),  # noqa: E501
+    pytest.param(Fault.EMPTY_SERIES, EmptySeries, Outcome.MALFORMED, False, "holds no bars", "header but no bars", id="an empty series is malformed, never an empty success"),  # noqa: E501
 ]  # fmt: skip
 
 

@@ -4,6 +4,7 @@ fetched twice; a free key's unreachable history reported once and never asked ag
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from typing import Any
@@ -222,6 +223,26 @@ def test_a_unit_that_fails_alone_is_tried_again_next_run(
     again = run_backfill(ctx, series=["weekly"])
     assert [r.unit.label for r in again.results] == ["INVALID1 weekly full"]
     assert again.status is BackfillStatus.PARTIAL
+
+
+def test_a_month_the_vendor_has_no_bars_for_is_settled_empty_and_not_asked_again(
+    make_context: ContextFactory, fake: FakeAlphaVantage, db: Database
+) -> None:
+    # What a month before the listing looks like: the series object, empty.
+    empty_month = {
+        "Meta Data": {"2. Symbol": "IBM", "4. Interval": "5min", "6. Time Zone": "US/Eastern"},
+        "Time Series (5min)": {},
+    }
+    fake.set_body("IBM", json.dumps(empty_month), function="TIME_SERIES_INTRADAY")
+    ctx = make_context(STOCK_SYMBOLS="IBM", STOCK_SERIES="intraday", API_MAX_RETRIES=0)
+    first = run_backfill(ctx, series=["intraday"], since="2024-04")
+    assert [(r.unit.month, r.status, r.calls, r.inserted) for r in first.results] == [
+        ("2024-04", UnitStatus.DONE, 1, 0)
+    ]
+    assert first.results[0].message == "Alpha Vantage has no 5min bars for 2024-04"
+    assert first.status is BackfillStatus.COMPLETE
+    again = run_backfill(ctx, series=["intraday"], since="2024-04")
+    assert (again.calls, again.status, len(fake.calls())) == (0, BackfillStatus.COMPLETE, 1)
 
 
 def test_no_budget_left_defers_without_a_call(

@@ -141,6 +141,12 @@ class MalformedResponse(AlphaVantageError):
         self.retryable = retryable
 
 
+class EmptySeries(MalformedResponse):
+    """The series object is there and holds no bar at all. Malformed for a refresh (a reply
+    that would store nothing is never an empty success), but for one intraday `month` it is
+    also what a month before the listing looks like."""
+
+
 class NoValidBars(AlphaVantageError):
     """Every bar of the payload failed validation: storing nothing beats storing garbage."""
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from stockpipe.alphavantage.errors import MalformedResponse, NoValidBars
+from stockpipe.alphavantage.errors import EmptySeries, MalformedResponse, NoValidBars
 from stockpipe.alphavantage.series import FieldNames, Function, SeriesRequest
 from stockpipe.alphavantage.timezones import UnknownTimeZone, resolve_zone
 from stockpipe.bars import Bar
@@ -333,7 +333,9 @@ def parse_json(
             elif key.endswith("Last Refreshed"):
                 last_refreshed = str(value)
     series = document.get(request.series_key)
-    if not isinstance(series, dict) or not series:
+    if isinstance(series, dict) and not series:
+        raise EmptySeries(f"{request.describe()}: {request.series_key!r} holds no bars")
+    if not isinstance(series, dict):
         raise MalformedResponse(f"{request.describe()}: {request.series_key!r} holds no bars")
     zone = _zone(zone_name)
     builder = _Builder(request, zone, now or datetime.now(UTC))
@@ -381,5 +383,5 @@ def parse_csv(text: str, request: SeriesRequest, *, now: datetime | None = None)
         raw = dict(zip(header, row[:width], strict=False))
         builder.add(values[0], values[1:], raw)
     if not seen_rows:
-        raise MalformedResponse(f"{request.describe()}: the CSV body has a header but no bars")
+        raise EmptySeries(f"{request.describe()}: the CSV body has a header but no bars")
     return builder.finish(str(zone), None, request.function)

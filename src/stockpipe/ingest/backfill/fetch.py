@@ -17,6 +17,7 @@ from stockpipe.alphavantage import (
     ApiUnreachable,
     BudgetExhausted,
     DemoKeyMisuse,
+    EmptySeries,
     InvalidApiKey,
     ParsedSeries,
     PremiumEndpoint,
@@ -126,6 +127,11 @@ def _failure(
         state.denied_series.add(unit.series)
         state.replan = True
         return _unreachable(ctx, unit, calls, premium_message(run.series, run.function.value))
+    if isinstance(exc, EmptySeries) and unit.month is not None:
+        # An empty month: before the listing, or a halt all month long. Settled, so it is
+        # not asked again every run; the call was spent on it.
+        message = f"Alpha Vantage has no {unit.interval} bars for {unit.month}"
+        return _record(ctx, UnitResult(unit, UnitStatus.DONE, calls, message=message))
     if isinstance(exc, RateLimited | ApiUnreachable):
         day_gone = isinstance(exc, RateLimited) and exc.scope == "day"
         if day_gone and not isinstance(exc, BudgetExhausted):
