@@ -134,6 +134,17 @@ def test_weekly_and_monthly_already_stored_need_no_unit(
     assert len(fake.calls()) == fake_calls
 
 
+def test_a_refresh_that_loaded_daily_full_history_settles_the_daily_unit(
+    make_context: ContextFactory, fake: FakeAlphaVantage
+) -> None:
+    ctx = make_context(STOCK_SERIES="daily", STOCK_SYMBOLS="IBM,MSFT")
+    ingest_symbols(ctx, ["IBM"])  # a premium key's first load: daily full
+    assert [c.outputsize for c in fake.calls()] == ["full"]
+    plan = preview_backfill(ctx).plan
+    assert [u.label for u in plan.todo] == ["MSFT daily full"]
+    assert [u.label for u in plan.settled] == ["IBM daily full"]
+
+
 def test_free_key_daily_full_is_reported_once_and_never_asked_again(
     make_context: ContextFactory,
     fake: FakeAlphaVantage,

@@ -41,6 +41,7 @@ from stockpipe.ingest.series_run import SeriesRun
 from stockpipe.ingest.state import record_result
 from stockpipe.market_calendar import new_york_date
 from stockpipe.store import DatabaseError, latest_bar_ts, upsert_bars
+from stockpipe.store.backfill_units import UnitOutcome, record_unit
 
 # The steps log as the ingest they belong to, so one logger name covers a whole run.
 logger = logging.getLogger("stockpipe.ingest")
@@ -288,6 +289,8 @@ def finish(ctx: IngestContext, prepared: Prepared, run: SeriesRun | None = None)
     if prepared.refetch_mark is not None and result.status is SymbolStatus.LOADED:
         forget_refetch(ctx.db, result.symbol, run, prepared.refetch_mark)
     now = ctx.clock.now()
+    if run.is_daily and result.status is SymbolStatus.LOADED:
+        _settle_daily_history(ctx, prepared, result, now)
     try:
         record_result(ctx.db, result, now, run.series)
     except DatabaseError as exc:
@@ -301,6 +304,26 @@ def finish(ctx: IngestContext, prepared: Prepared, run: SeriesRun | None = None)
         prefix, result.symbol, result.status.value, result.calls, result.message,
     )  # fmt: skip
     return result
+
+
+def _settle_daily_history(
+    ctx: IngestContext, prepared: Prepared, result: SymbolResult, now: datetime
+) -> None:
+    """A refresh that loaded daily `full` history (a premium key's first load) did the
+    backfill's daily unit: record it, so `stockpipe backfill` does not ask for it again."""
+    plan = prepared.plan
+    if plan is None or plan.output_size != "full" or result.history_limited:
+        return
+    outcome = UnitOutcome(
+        result.symbol, "daily", "full", "done", 0, result.inserted, result.updated,
+        "loaded by the daily refresh",
+    )  # fmt: skip
+    try:
+        record_unit(
+            ctx.db, outcome, key_fingerprint=ctx.gate.fingerprint, run_id=ctx.run_id, at=now
+        )
+    except DatabaseError as exc:  # the backfill then spends one call on it again: only log
+        logger.error("%s: could not record the daily history as loaded: %s", result.symbol, exc)
 
 
 def _store(ctx: IngestContext, prepared: Prepared, run: SeriesRun) -> SymbolResult:
