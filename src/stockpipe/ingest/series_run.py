@@ -7,7 +7,7 @@ uses, how a symbol's stored newest bar becomes a plan, and what a table adds to 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -82,7 +82,9 @@ class SeriesRun:
         *,
         policy: OutputSizePolicy,
         full_denied: bool,
+        holes: Sequence[date] = (),
     ) -> FetchPlan:
+        """`holes`: daily only, the missing sessions before the newest stored bar."""
         latest_day = new_york_date(latest) if latest else None
         planning = self.series.planning
         if planning is Planning.INTRADAY:
@@ -103,6 +105,7 @@ class SeriesRun:
                 target=target,
                 policy=policy,
                 full_denied=full_denied,
+                holes=holes,
             )
         return plan_period(symbol, _PERIOD_KIND[planning], latest_stored=latest_day, target=target)
 
