@@ -166,7 +166,7 @@ def _plural(count: int, word: str) -> str:
 _LABELS = {
     Reach.COMPACT: "repairable: the next daily refresh, compact",
     Reach.FULL: "repairable: the next daily refresh, full",
-    Reach.PREMIUM: "premium history only",
+    Reach.PREMIUM: "premium (full) history only",
 }
 
 
@@ -197,10 +197,11 @@ def premium_only_message(days: Sequence[date], policy: OutputSizePolicy) -> str:
         if policy == "compact"
         else "this key gets the latest 100 bars only (outputsize=full is premium)"
     )
+    stays = "it stays missing and is" if len(days) == 1 else "they stay missing and are"
     return (
         f"{_plural(len(days), 'missing session')} only premium (full) history reaches:"
-        f" {format_days(days)}; {why}, so they stay missing and are not asked for again"
-        " (see docs/operations.md, missing sessions)"
+        f" {format_days(days)}; {why}, so {stays} not asked for again"
+        " (docs/operations.md: missing sessions)"
     )
 
 
