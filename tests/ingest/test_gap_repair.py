@@ -248,3 +248,25 @@ def test_one_run_reads_every_symbols_gaps_and_repairs_only_the_symbol_with_one(
         "AAPL": (SymbolStatus.UP_TO_DATE, 0),
     }
     assert stored_rows(db, "MSFT") == expected_rows("MSFT")
+
+
+def test_a_free_key_behind_by_a_session_falls_back_to_compact_and_reports_the_old_gap(
+    db: Database, fake: FakeAlphaVantage, make_context: ContextFactory, loaded: int
+) -> None:
+    fake.configure(free_tier=True)
+    delete_days(db, "IBM", FAR, TARGET)
+
+    summary = ingest_symbols(make_context(), ["IBM"])
+
+    assert calls_since(fake, loaded) == [
+        ("IBM", "full", "premium_parameter"),
+        ("IBM", "compact", "data"),
+    ]
+    limited = "history limited: this key gets the latest 100 bars only (compact)"
+    assert outcome(summary.results) == [
+        ("IBM", SymbolStatus.LOADED, 2, f"{limited}; {premium_only_message([FAR], 'auto')}")
+    ]
+    assert summary.results[0].latest_bar == TARGET
+    assert read_gaps(db, ["IBM"], TARGET)["IBM"].missing == (FAR,)
+    again = ingest_symbols(make_context(), ["IBM"])
+    assert outcome(again.results) == [("IBM", SymbolStatus.UP_TO_DATE, 0, "")]
