@@ -489,6 +489,37 @@ CREATE TRIGGER stock_data_record_changes
     EXECUTE FUNCTION stockpipe_record_bar_changes();
 INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0011', 'corporate_actions_adjusted_prices_bar_changes', '67adee5f760ee765fa89e8238b69650843ac8cd78fa1d83878afbfb29e0ee5cf');
 
+-- 0012_vendor_missing_sessions_premium_gap_notices.sql
+-- Gaps in the daily series (issue 13, "Gaps and their repair"). A missing session is an NYSE
+-- session from a symbol's first stored bar to the latest completed one with no bar; two kinds
+-- of memory keep the repair from spending calls it cannot win.
+
+-- Sessions Alpha Vantage itself has no bar for (a halted stock, a hole in its history),
+-- learned from an answer whose bars span the session and lack it. Such a session is not a gap
+-- and is never fetched for again; an answer that does hold it stores the bar and deletes the
+-- row.
+CREATE TABLE vendor_missing_session (
+    symbol        TEXT        NOT NULL,
+    series        TEXT        NOT NULL,
+    day           DATE        NOT NULL,
+    first_seen_at TIMESTAMPTZ NOT NULL,
+    run_id        TEXT,
+    PRIMARY KEY (symbol, series, day)
+);
+
+-- Missing sessions only full (premium) history reaches, on a key denied it: reported once per
+-- symbol (a log warning and the run's result), not on every run. The sessions stay missing
+-- (status and the asset check keep showing them); a row goes when its session gets a bar.
+CREATE TABLE premium_gap_notice (
+    symbol      TEXT        NOT NULL,
+    series      TEXT        NOT NULL,
+    day         DATE        NOT NULL,
+    reported_at TIMESTAMPTZ NOT NULL,
+    run_id      TEXT,
+    PRIMARY KEY (symbol, series, day)
+);
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0012', 'vendor_missing_sessions_premium_gap_notices', '9cabf570e3641998dcb2cca9b8d22f3542a74e8cbde549b78b79947a9835eb79');
+
 -- 0013_backfill_unit.sql
 -- The backfill (stockpipe.ingest.backfill): one row per unit of history a symbol's series
 -- needs once (daily `full`, weekly/monthly full history, one intraday month). A unit is `done`

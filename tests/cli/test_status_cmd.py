@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from click.testing import CliRunner
 
 from stockpipe.cli import main
-from stockpipe.ingest.quota import quota_day
+from stockpipe.ingest.quota import PostgresCallGate, quota_day
 from stockpipe.ingest.state import load_states
 from stockpipe.market_calendar import latest_completed_session, sessions_between
+from stockpipe.settings import Settings
 from stockpipe.store import Database
+from stockpipe.store.sessions import record_session_memory
 from stockpipe.testing import FakeAlphaVantage
 from stockpipe.testing.payloads import action_rows
 from tests.cli.cli_env import HISTORY, SECRET_KEY
@@ -94,3 +96,39 @@ def _ny(day: date) -> datetime:
     from zoneinfo import ZoneInfo
 
     return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo("America/New_York"))
+
+
+def test_status_lists_each_symbols_missing_sessions_by_what_repairs_them(
+    fake: FakeAlphaVantage, db: Database
+) -> None:
+    run("ingest", "--symbols", "IBM,MSFT")  # full history: 150 sessions each
+    sessions = sessions_between(date(2020, 1, 1), latest_completed_session())
+    near, far, halted = sessions[-10], sessions[-120:-118], sessions[-20]
+    delete = (
+        "DELETE FROM stock_data WHERE symbol = %s"
+        " AND (ts AT TIME ZONE 'America/New_York')::date = ANY(%s)"
+    )
+    db.run(lambda conn: conn.execute(delete, ("IBM", [near, *far])))
+    db.run(lambda conn: conn.execute(delete, ("MSFT", [halted])))
+    record_session_memory(db, "MSFT", vendor_missing=[halted], at=datetime.now(UTC))
+
+    output = run("status", "--symbols", "IBM,MSFT")
+
+    assert row_of(output, "IBM")[4] == "3"
+    assert row_of(output, "MSFT")[4] == "0"  # the vendor has no bar for its one hole
+    assert (
+        f"IBM: 3 missing sessions: {far[0]}..{far[1]} (2) (repairable: the next daily refresh,"
+        f" full); {near} (repairable: the next daily refresh, compact)"
+    ) in output
+    assert (
+        f"MSFT: Alpha Vantage has no bar for 1 session ({halted}): remembered, not counted as"
+        " missing, not fetched again"
+    ) in output
+
+    PostgresCallGate(db, Settings.load()).mark_full_history_denied()  # a free key found out
+    denied = run("status", "--symbols", "IBM,MSFT")
+
+    assert (
+        f"IBM: 3 missing sessions: {far[0]}..{far[1]} (2) (premium (full) history only);"
+        f" {near} (repairable: the next daily refresh, compact)"
+    ) in denied

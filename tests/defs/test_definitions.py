@@ -33,6 +33,7 @@ def test_definitions_load_with_placeholder_environment(placeholder_env: pytest.M
         "ohlc_sanity",
         "no_duplicate_keys",
         "freshness",
+        "missing_sessions",
     }
     assets_def = defs.resolve_assets_def(STOCK_DATA)
     assert assets_def.backfill_policy == dg.BackfillPolicy.single_run()

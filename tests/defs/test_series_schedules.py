@@ -41,7 +41,8 @@ def test_every_series_has_an_asset_a_job_and_a_schedule_in_the_api_pool(
     assert defs.resolve_schedule_def(schedule).job_name == job
     checks = {spec.name for spec in assets_def.check_specs}
     unique = "one_row_per_period" if series in ("weekly", "monthly") else "no_duplicate_keys"
-    assert checks == {"ohlc_sanity", unique, "freshness"}
+    gaps = {"missing_sessions"} if series == "daily" else set()
+    assert checks == {"ohlc_sanity", unique, "freshness", *gaps}
 
 
 @pytest.mark.parametrize(

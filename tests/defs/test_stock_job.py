@@ -57,6 +57,7 @@ def test_one_run_loads_every_symbol_with_its_own_metadata(
         "ohlc_sanity": True,
         "no_duplicate_keys": True,
         "freshness": True,
+        "missing_sessions": True,
     }
     assert instance.get_materialized_partitions(STOCK_DATA) == {"IBM", "MSFT", "AAPL"}
 
@@ -105,6 +106,7 @@ def test_an_invalid_symbol_fails_the_run_by_name_after_the_others_loaded(
         "ohlc_sanity": True,
         "no_duplicate_keys": True,
         "freshness": False,  # INVALIDX holds no bar and was not deferred
+        "missing_sessions": True,
     }
 
 

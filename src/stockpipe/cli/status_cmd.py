@@ -12,6 +12,7 @@ from rich.table import Table
 from stockpipe.cli import configure_logging, load_settings_or_exit
 from stockpipe.cli.bar_changes_view import SHOWN, bar_changes_table
 from stockpipe.cli.options import interval_option, series_option
+from stockpipe.ingest.gaps import describe_missing, describe_vendor_missing, full_history_allowed
 from stockpipe.ingest.overview import SymbolOverview, stored_symbols, symbol_overview
 from stockpipe.ingest.premium import active_denial
 from stockpipe.ingest.quota import BudgetInfo, budget_info
@@ -43,8 +44,10 @@ def command(symbols: str | None, series: str, interval: str | None, changes: boo
     API_DAILY_BUDGET.
 
     Missing sessions are NYSE trading days with no bar: between the first and the last stored
-    bar, plus those after the last bar up to the latest completed session. For weekly and
-    monthly bars they are weeks (months) holding sessions but no row.
+    bar, plus those after the last bar up to the latest completed session; sessions Alpha
+    Vantage has no bar for (a halted stock) are not counted. Daily missing sessions are listed
+    below the table, marked repairable by the next daily refresh (compact or full) or premium
+    history only. For weekly and monthly bars they are weeks (months) holding sessions but no row.
     """
     settings = load_settings_or_exit()
     configure_logging(settings)
@@ -70,6 +73,9 @@ def command(symbols: str | None, series: str, interval: str | None, changes: boo
         sys.exit(3)
     console = _console()
     console.print(_symbol_table(overviews, target, described, shown_interval))
+    full_allowed = full_history_allowed(settings.api_output_size, budget.full_history_denied)
+    for line in _gap_lines(overviews, target, full_allowed):
+        click.echo(line)
     for line in _rejection_lines(overviews, settings.api_rejected_symbol_retry_days):
         click.echo(line)
     if denied:
@@ -113,6 +119,16 @@ def _symbol_table(
 def _last_result(state: SymbolState) -> str:
     suffix = " (rejected)" if state.rejected_at is not None else ""
     return state.last_status.value + suffix
+
+
+def _gap_lines(overviews: list[SymbolOverview], target: date, full_allowed: bool) -> list[str]:
+    """Per daily symbol: its missing sessions by what repairs them, and those the vendor lacks."""
+    lines = []
+    for o in overviews:
+        if o.gaps is not None:
+            described = describe_missing(o.gaps, target, full_allowed=full_allowed)
+            lines += [line for line in (described, describe_vendor_missing(o.gaps)) if line]
+    return lines
 
 
 def _rejection_lines(overviews: list[SymbolOverview], retry_days: int) -> list[str]:

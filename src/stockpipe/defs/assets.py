@@ -23,6 +23,7 @@ import dagster as dg
 from stockpipe.defs.checks import check_specs, evaluate_checks
 from stockpipe.defs.resources import StockpipeResource
 from stockpipe.ingest import IngestContext, ingest_symbols
+from stockpipe.ingest.gap_memory import full_history_allowed_for
 from stockpipe.ingest.results import RunStatus, RunSummary, SymbolResult, SymbolStatus
 from stockpipe.logs import library_logs_to
 from stockpipe.series import DAILY, Series
@@ -95,7 +96,10 @@ def build_series_asset(
                     else:
                         yield symbol_event(context.asset_key, item)
                 interval = ctx.settings.stock_intraday_interval
-                yield from evaluate_checks(ctx.db, symbols, series, interval)
+                full_allowed = series is not DAILY or full_history_allowed_for(ctx)
+                yield from evaluate_checks(
+                    ctx.db, symbols, series, interval, full_allowed=full_allowed
+                )
         except (SettingsError, DatabaseError) as exc:
             if isinstance(exc, TransientDatabaseError):
                 raise

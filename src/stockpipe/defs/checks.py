@@ -1,5 +1,5 @@
-"""Asset checks per bars table: thin wrappers over stockpipe.store.quality, evaluated in the
-series' job.
+"""Asset checks per bars table: thin wrappers over stockpipe.store.quality (and, for the daily
+table's missing sessions, stockpipe.ingest.gaps), evaluated in the series' job.
 
 They are check specs of the asset itself (not separate @asset_check ops) because the asset
 reports its partitions with explicit events and yields no output, which would skip any
@@ -9,9 +9,13 @@ downstream check op; evaluating them in the same step also saves a step per run.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import dagster as dg
 
+from stockpipe.ingest.gap_memory import read_gaps
+from stockpipe.ingest.gaps import MISSING_SESSIONS, missing_sessions_check
+from stockpipe.market_calendar import latest_completed_session
 from stockpipe.series import DAILY, Series
 from stockpipe.store import Database
 from stockpipe.store.quality import (
@@ -43,6 +47,16 @@ def check_specs(series: Series) -> tuple[dg.AssetCheckSpec, ...]:
             asset=asset,
             description=f"Each ({', '.join(series.table.key)}) appears once.",
         )
+    gaps = (
+        dg.AssetCheckSpec(
+            MISSING_SESSIONS,
+            asset=asset,
+            description="No symbol misses an NYSE session between its first and newest bar"
+            " (sessions Alpha Vantage has no bar for excepted). WARN: each failing symbol is"
+            " listed with its sessions, marked repairable by the next refresh or premium"
+            " history only.",
+        ),
+    )
     return (
         dg.AssetCheckSpec(
             OHLC_SANITY,
@@ -57,6 +71,7 @@ def check_specs(series: Series) -> tuple[dg.AssetCheckSpec, ...]:
             description="Every configured symbol holds the latest completed NYSE session, "
             "or is deferred because the API quota ran out.",
         ),
+        *(gaps if series is DAILY else ()),
     )
 
 
@@ -68,20 +83,38 @@ def evaluate_checks(
     symbols: Sequence[str],
     series: Series = DAILY,
     interval: str | None = None,
+    *,
+    full_allowed: bool = True,
+    now: datetime | None = None,
 ) -> list[dg.AssetCheckResult]:
-    """One AssetCheckResult per spec, with the offending rows as metadata."""
+    """One AssetCheckResult per spec, with the offending rows as metadata. `full_allowed`:
+    whether the key may fetch full history (daily missing sessions older than compact's reach
+    are otherwise premium history only)."""
     outcomes = db.run(
-        lambda conn: run_quality_checks(conn, symbols, series=series, interval=interval)
+        lambda conn: run_quality_checks(conn, symbols, series=series, interval=interval, now=now)
     )
-    return [_to_check_result(outcome, series.table.name) for outcome in outcomes]
+    results = [_to_check_result(outcome, series.table.name) for outcome in outcomes]
+    if series is DAILY:
+        # WARN, not ERROR: the bars that are there are right, and a gap only premium history
+        # reaches cannot be fixed by the operator; the list says which is which.
+        target = latest_completed_session(now)
+        gaps = missing_sessions_check(
+            read_gaps(db, symbols, target), symbols, target, full_allowed=full_allowed
+        )
+        results.append(_to_check_result(gaps, series.table.name, dg.AssetCheckSeverity.WARN))
+    return results
 
 
-def _to_check_result(outcome: QualityResult, asset: str = ASSET_NAME) -> dg.AssetCheckResult:
+def _to_check_result(
+    outcome: QualityResult,
+    asset: str = ASSET_NAME,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=outcome.name,
         asset_key=asset,
         passed=outcome.passed,
-        severity=dg.AssetCheckSeverity.ERROR,
+        severity=severity,
         description=outcome.summary,
         metadata={
             "checked": dg.MetadataValue.int(outcome.checked),

@@ -2,7 +2,9 @@
 intraday) or periods (weekly, monthly), last ingest result.
 
 Backs `stockpipe status`; "missing" is measured against the NYSE calendar, so weekends and
-holidays never count as holes, and a week without sessions is no missing week.
+holidays never count as holes, and a week without sessions is no missing week. Daily missing
+sessions are the ingest's own (stockpipe.ingest.gaps): sessions Alpha Vantage is known to have
+no bar for are not counted.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from stockpipe.ingest.gap_memory import read_gaps
+from stockpipe.ingest.gaps import SessionGaps
 from stockpipe.ingest.state import SymbolState, load_states
 from stockpipe.market_calendar import period_start, periods_between, sessions_between
 from stockpipe.series import DAILY, Planning, Series
@@ -31,6 +35,7 @@ class SymbolOverview:
     first_ts: datetime | None = None  # the bars' own times (intraday shows these)
     last_ts: datetime | None = None
     provisional: int = 0  # rows of a period that had not closed when they were fetched
+    gaps: SessionGaps | None = None  # daily: which sessions are missing
 
     @property
     def missing(self) -> int | None:
@@ -72,6 +77,7 @@ def symbol_overview(
     wanted = list(dict.fromkeys(symbols))
     stored = bar_summary(db, wanted, table=series.table, interval=interval)
     states = load_states(db, wanted, series)
+    gaps = read_gaps(db, wanted, target) if series is DAILY else {}
     units, unit_of = _units(series), _unit_of(series)
     overviews = []
     for symbol in wanted:
@@ -83,7 +89,10 @@ def symbol_overview(
         dates = summary.dates if summary else []
         first, last = (dates[0], dates[-1]) if dates else (None, None)
         inside = after = 0
-        if first is not None and last is not None:
+        symbol_gaps = gaps.get(symbol)
+        if symbol_gaps is not None:
+            inside, after = len(symbol_gaps.holes), len(symbol_gaps.after)
+        elif first is not None and last is not None:
             have = {unit_of(day) for day in dates}
             inside = sum(1 for unit in units(first, last) if unit not in have)
             after = len([u for u in units(last, target) if u > unit_of(last)])
@@ -99,6 +108,7 @@ def symbol_overview(
                 first_ts,
                 last_ts,
                 int(open_rows),
+                symbol_gaps,
             )
         )
     return overviews

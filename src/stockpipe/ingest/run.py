@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from stockpipe.ingest.adjusted_refetch import refetch_marks
 from stockpipe.ingest.context import IngestContext
@@ -31,8 +32,10 @@ from stockpipe.ingest.steps import (
     finish,
     prepare,
 )
+from stockpipe.market_calendar import latest_completed_session
 from stockpipe.series import DAILY, Series
 from stockpipe.store import DatabaseError, latest_bar_ts_by_symbol
+from stockpipe.store.sessions import StoredSessions, read_stored_sessions
 
 __all__ = ["IngestContext", "ingest_symbol", "ingest_symbols"]
 
@@ -107,15 +110,22 @@ def ingest_symbols(
     rejections = {} if retry_rejected else remembered_rejections(ctx.db, ordered, run.series)
     unpublished = remembered_unpublished(ctx.db, ordered, run.series)
     refetch = refetch_marks(ctx.db, ordered, run)
-    # Every symbol's newest stored bar in one query instead of one per symbol. Read before the
-    # first fetch, so a concurrent writer can only have stored more since: the plan may then
-    # fetch what is already there (upserts are idempotent), never skip what is missing.
+    # Every symbol's newest stored bar in one query instead of one per symbol (daily: with its
+    # missing sessions, stockpipe.ingest.gaps). Read before the first fetch, so a concurrent
+    # writer can only have stored more since: the plan may then fetch what is already there
+    # (upserts are idempotent), never skip what is missing.
+    latest: dict[str, datetime | None] = {}
+    sessions: dict[str, StoredSessions] | None = None
     try:
-        latest = latest_bar_ts_by_symbol(
-            ctx.db, ordered, table=run.series.table, interval=run.interval
-        )
+        if run.is_daily:
+            today = latest_completed_session(ctx.clock.now())
+            sessions = read_stored_sessions(ctx.db, ordered, today=today)
+        else:
+            latest = latest_bar_ts_by_symbol(
+                ctx.db, ordered, table=run.series.table, interval=run.interval
+            )
     except DatabaseError:
-        latest = {}  # each symbol reads its own again, and fails alone if the database does
+        pass  # each symbol reads its own again, and fails alone if the database does
     halt = _halt_for(ctx, run, retry_rejected)
     results: list[SymbolResult] = []
     fetched = overlapped(
@@ -126,6 +136,7 @@ def ingest_symbols(
             halt,
             rejections.get(symbol),
             stored=latest.get(symbol, UNREAD),
+            sessions=UNREAD if sessions is None else sessions.get(symbol),
             unpublished=unpublished.get(symbol),
             run=run,
             refetch_mark=refetch.get(symbol),

@@ -7,7 +7,7 @@ uses, how a symbol's stored newest bar becomes a plan, and what a table adds to 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -89,9 +89,11 @@ class SeriesRun:
         policy: OutputSizePolicy,
         full_denied: bool,
         refetch: bool = False,
+        holes: Sequence[date] = (),
     ) -> FetchPlan:
         """`refetch`: the whole history again (an adjusted series after a corporate action;
-        intraday has no adjusted variant and ignores it)."""
+        intraday has no adjusted variant and ignores it). `holes`: daily only, the missing
+        sessions before the newest stored bar."""
         latest_day = new_york_date(latest) if latest else None
         planning = self.series.planning
         if planning is Planning.INTRADAY:
@@ -113,6 +115,7 @@ class SeriesRun:
                 policy=policy,
                 full_denied=full_denied,
                 refetch=refetch,
+                holes=holes,
             )
         return plan_period(
             symbol, _PERIOD_KIND[planning], latest_stored=latest_day, target=target, refetch=refetch

@@ -25,6 +25,8 @@ from stockpipe.alphavantage import (
 )
 from stockpipe.ingest.adjusted_refetch import forget_refetch
 from stockpipe.ingest.context import IngestContext
+from stockpipe.ingest.gap_memory import note_gaps
+from stockpipe.ingest.gaps import Answer, SessionGaps, session_gaps
 from stockpipe.ingest.plan import FetchPlan, OutputSize
 from stockpipe.ingest.premium import forget_denial, premium_message, remember_denial
 from stockpipe.ingest.publication import Unpublished, note_publication, wait_message, waiting_for
@@ -39,16 +41,17 @@ from stockpipe.ingest.rejection import (
 from stockpipe.ingest.results import SymbolResult, SymbolStatus
 from stockpipe.ingest.series_run import SeriesRun
 from stockpipe.ingest.state import record_result
-from stockpipe.market_calendar import new_york_date
+from stockpipe.market_calendar import latest_completed_session, new_york_date
 from stockpipe.store import DatabaseError, latest_bar_ts, upsert_bars
 from stockpipe.store.backfill_units import UnitOutcome, record_unit
+from stockpipe.store.sessions import StoredSessions, read_stored_sessions
 
 # The steps log as the ingest they belong to, so one logger name covers a whole run.
 logger = logging.getLogger("stockpipe.ingest")
 
 
 class Unread:
-    """`prepare(stored=...)` default: the newest stored bar was not read up front."""
+    """`prepare(stored=..., sessions=...)` default: what is stored was not read up front."""
 
 
 UNREAD = Unread()
@@ -84,6 +87,15 @@ class Prepared:
     # The adjusted series was marked for a refetch at this time (stockpipe.ingest
     # .adjusted_refetch): the plan fetches the whole history; a load clears the mark.
     refetch_mark: datetime | None = None
+    # Daily: the symbol's missing sessions when planned, and whether the key was denied full
+    # history once the fetch was over (stockpipe.ingest.gap_memory learns from both).
+    gaps: SessionGaps | None = None
+    full_denied: bool = False
+
+
+class FullHistoryOnly(Exception):
+    """The key was refused `full`, and a compact answer would bring nothing the plan wants:
+    the sessions the full call was for stay missing, and no second call is made."""
 
 
 def prepare(
@@ -93,37 +105,66 @@ def prepare(
     rejection: Rejection | None = None,
     *,
     stored: datetime | Unread | None = UNREAD,
+    sessions: StoredSessions | Unread | None = UNREAD,
     unpublished: Unpublished | None = None,
     run: SeriesRun | None = None,
     refetch_mark: datetime | None = None,
 ) -> Prepared:
     """Plan and fetch one symbol of a series (daily unless `run` says otherwise: the part that
     talks to the API). Never raises. `stored`: the symbol's newest stored bar time if the caller
-    read it already (None: no bars); `unpublished`: the session Alpha Vantage lately did not
-    have (stockpipe.ingest.publication); `refetch_mark`: when the adjusted series was marked
-    for a refetch after a corporate action (stockpipe.ingest.adjusted_refetch)."""
+    read it already (None: no bars); daily reads `sessions` instead (its stored history and
+    missing sessions, stockpipe.store.sessions; None: no bars); `unpublished`: the session
+    Alpha Vantage lately did not have (stockpipe.ingest.publication); `refetch_mark`: when the
+    adjusted series was marked for a refetch after a corporate action
+    (stockpipe.ingest.adjusted_refetch)."""
     run = run or SeriesRun.of("daily", ctx.settings)
+    gaps: SessionGaps | None = None
     try:
-        table = run.series.table
-        latest = (
-            latest_bar_ts(ctx.db, symbol, table=table, interval=run.interval)
-            if isinstance(stored, Unread)
-            else stored
-        )
-        if run.is_daily and ctx.output_size == "auto" and halt.full_denied is None:
-            halt.full_denied = ctx.gate.full_history_denied()
+        now = ctx.clock.now()
+        full_denied = False
+        if run.is_daily:
+            target = latest_completed_session(now)
+            if isinstance(sessions, Unread):
+                sessions = read_stored_sessions(ctx.db, [symbol], today=target).get(symbol)
+            gaps = session_gaps(symbol, sessions, target)
+            latest = sessions.latest_ts if sessions is not None else None
+            # Read once per run: for the auto policy, or for missing sessions only full reaches.
+            if halt.full_denied is None and (ctx.output_size == "auto" or gaps.holes):
+                halt.full_denied = ctx.gate.full_history_denied()
+            full_denied = bool(halt.full_denied)
+        elif isinstance(stored, Unread):
+            latest = latest_bar_ts(ctx.db, symbol, table=run.series.table, interval=run.interval)
+        else:
+            latest = stored
         plan = run.plan(
             symbol,
             latest,
-            ctx.clock.now(),
+            now,
             policy=ctx.output_size,
-            full_denied=ctx.output_size == "auto" and bool(halt.full_denied),
+            full_denied=full_denied,
+            holes=gaps.holes if gaps is not None else (),
             refetch=refetch_mark is not None,
         )
     except DatabaseError as exc:
         return Prepared(
             symbol, None, result=_result(symbol, SymbolStatus.FAILED, f"database: {exc}")
         )
+    prepared = _prepare_planned(ctx, plan, halt, rejection, unpublished=unpublished, run=run)
+    prepared.gaps, prepared.full_denied = gaps, bool(halt.full_denied)
+    prepared.refetch_mark = refetch_mark
+    return prepared
+
+
+def _prepare_planned(
+    ctx: IngestContext,
+    plan: FetchPlan,
+    halt: Halt,
+    rejection: Rejection | None,
+    *,
+    unpublished: Unpublished | None,
+    run: SeriesRun,
+) -> Prepared:
+    symbol = plan.symbol
     if not plan.needs_call:
         result = SymbolResult(symbol, SymbolStatus.UP_TO_DATE, latest_bar=plan.latest_stored)
         return Prepared(symbol, plan, result=result)
@@ -147,7 +188,6 @@ def prepare(
         plan,
         output_size=plan.output_size,
         history_limited=plan.history_limited,
-        refetch_mark=refetch_mark,
     )
     with ctx.gate.attribute(symbol, run.function.value) as tally:
         _fetch(ctx, run, plan, prepared, halt)
@@ -192,6 +232,11 @@ def _fetch(
         if halt.retrying_denial:
             halt.retrying_denial = False
             forget_denial(ctx.db, ctx.settings, run.series)
+    except FullHistoryOnly:
+        prepared.output_size = None
+        prepared.result = SymbolResult(
+            symbol, SymbolStatus.UP_TO_DATE, latest_bar=plan.latest_stored, history_limited=True
+        )
     except (PremiumEndpoint, PremiumParameter) as exc:
         if run.function is Function.DAILY:  # plain daily is never premium-only: as it was
             _failed_call(ctx, prepared, exc)
@@ -256,9 +301,12 @@ def _fetch_with_fallback(
         if plan.output_size != "full" or not run.is_daily:
             raise
     # The key gets compact only: remember it so the next symbols go straight to compact.
-    logger.warning("%s: full history is a premium feature for this key; using compact", plan.symbol)
     halt.full_denied = True
     ctx.gate.mark_full_history_denied()
+    if not plan.compact_helps:
+        logger.warning("%s: full history is a premium feature for this key", plan.symbol)
+        raise FullHistoryOnly
+    logger.warning("%s: full history is a premium feature for this key; using compact", plan.symbol)
     prepared.output_size = "compact"
     prepared.history_limited = True
     return ctx.client.fetch(request("compact"))
@@ -288,6 +336,16 @@ def finish(ctx: IngestContext, prepared: Prepared, run: SeriesRun | None = None)
         result = replace(prepared.result, calls=prepared.calls, history_limited=limited)
     if prepared.refetch_mark is not None and result.status is SymbolStatus.LOADED:
         forget_refetch(ctx.db, result.symbol, run, prepared.refetch_mark)
+    if prepared.plan is not None and prepared.gaps is not None:
+        result = note_gaps(
+            ctx,
+            result,
+            prepared.plan,
+            prepared.gaps,
+            answer=Answer.of(prepared.series.bars) if prepared.series is not None else None,
+            delivered=prepared.output_size,
+            full_denied=prepared.full_denied,
+        )
     now = ctx.clock.now()
     if run.is_daily and result.status is SymbolStatus.LOADED:
         _settle_daily_history(ctx, prepared, result, now)

@@ -7,9 +7,10 @@ smoke test, benchmarks, a local demo):
     python -m stockpipe.testing.fake_alphavantage --host 127.0.0.1 --port 8765
 
 then point ALPHAVANTAGE_BASE_URL at the printed URL. Steer a running server over HTTP:
-POST /_control/{reset,configure,fault,series,body,prerender,actions} with a JSON object,
-GET /_control/calls. SPLITS and DIVIDENDS are served too (see stockpipe.testing.corporate_actions):
-the daily series, adjusted close included, follows each symbol's actions.
+POST /_control/{reset,configure,fault,series,body,prerender,actions,missing} with a JSON
+object, GET /_control/calls. SPLITS and DIVIDENDS are served too (see
+stockpipe.testing.corporate_actions): the daily series, adjusted close included, follows each
+symbol's actions. `missing` names sessions the vendor has no bar for (a halted stock).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -72,6 +73,7 @@ class _Custom:
     zones: dict[str, str] = field(default_factory=dict)
     bodies: dict[str, Reply] = field(default_factory=dict)
     actions: dict[str, ActionOverride] = field(default_factory=dict)  # by upper-case symbol
+    missing: dict[str, frozenset[date]] = field(default_factory=dict)  # by upper-case symbol
 
 
 def _key(symbol: str, function: str | None) -> str:
@@ -200,6 +202,16 @@ class FakeAlphaVantage:
                 current.splits if splits is None else as_rows(splits),
                 current.dividends if dividends is None else as_rows(dividends),
             )
+
+    def set_missing_sessions(self, symbol: str, days: Iterable[date | str]) -> None:
+        """Sessions this vendor has no bar for, for a symbol (a halted stock), from now on:
+        every series it serves lacks them. An empty list gives them back."""
+        missing = frozenset(d if isinstance(d, date) else date.fromisoformat(d) for d in days)
+        with self._lock:
+            if missing:
+                self._custom.missing[symbol.upper()] = missing
+            else:
+                self._custom.missing.pop(symbol.upper(), None)
 
     def set_body(
         self,
@@ -351,7 +363,11 @@ class FakeAlphaVantage:
     def _data(
         self, function: str, symbol: str, params: dict[str, str], as_symbol: str = ""
     ) -> Reply:
-        custom = _key(symbol, function) in self._custom.series or symbol in self._custom.actions
+        custom = (
+            _key(symbol, function) in self._custom.series
+            or symbol in self._custom.actions
+            or symbol in self._custom.missing
+        )
         if self._prerendered and not custom:
             body = self._prerendered.get(self._render_key(function, symbol, params, as_symbol))
             if body is not None:
@@ -386,6 +402,7 @@ class FakeAlphaVantage:
                 # Alpha Vantage's default is true; only "false" switches to regular hours.
                 extended_hours=params.get("extended_hours", "true").lower() != "false",
                 actions=actions,
+                missing=self._custom.missing.get(symbol, frozenset()),
             )
             zone = "US/Eastern"
         if params.get("datatype") == "csv":
@@ -414,6 +431,7 @@ class FakeAlphaVantage:
             "body": lambda: self.set_body(**payload),
             "prerender": lambda: self.prerender(**payload),
             "actions": lambda: self.set_actions(**payload),
+            "missing": lambda: self.set_missing_sessions(**payload),
         }
         if method != "POST" or name not in actions:
             return Reply(404, b'{"error": "unknown control endpoint"}')

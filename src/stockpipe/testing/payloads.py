@@ -201,8 +201,9 @@ def _intraday(
     *,
     actions: ActionOverride,
     extended: bool = True,
+    missing: frozenset[date] = frozenset(),
 ) -> list[tuple[str, dict[str, str]]]:
-    days = {bar.day: bar for bar in daily_history(symbol, end, actions)}
+    days = {bar.day: bar for bar in daily_history(symbol, end, actions) if bar.day not in missing}
     if month:
         year, mon = (int(part) for part in month.split("-"))
         chosen = [d for d in days if d.year == year and d.month == mon]
@@ -244,15 +245,27 @@ def generate_series(
     month: str | None = None,
     extended_hours: bool = True,
     actions: ActionOverride = NO_OVERRIDE,
+    missing: frozenset[date] = frozenset(),
 ) -> Series:
-    """The series object Alpha Vantage would send, newest first."""
+    """The series object Alpha Vantage would send, newest first. `missing`: sessions this
+    vendor has no bar for (a halted stock): every series simply lacks them, and compact's
+    latest 100 bars are 100 bars it does have."""
     full = outputsize == "full"
     if function is Function.INTRADAY:
         rows = _intraday(
-            symbol, end, interval or "5min", month, full, actions=actions, extended=extended_hours
+            symbol,
+            end,
+            interval or "5min",
+            month,
+            full,
+            actions=actions,
+            extended=extended_hours,
+            missing=missing,
         )
         return dict(rows if full or month else rows[:100])
     daily = daily_history(symbol, end, actions)
+    if missing:
+        daily = tuple(bar for bar in daily if bar.day not in missing)
     if function in (Function.DAILY, Function.DAILY_ADJUSTED):
         chosen = list(daily[-history_length:] if full else daily[-100:])
     else:

@@ -1,0 +1,97 @@
+"""The daily series' gaps between runs (migration 0012), around the rules of
+stockpipe.ingest.gaps:
+
+- read: every symbol's missing sessions, in one query for a whole run;
+- after a symbol's fetch: the sessions its answer spans but lacks are remembered as ones the
+  vendor has no bar for (a halted stock): no longer a gap, never fetched for again. Remembered
+  sessions an answer holds after all are stored by the upsert and forgotten here;
+- missing sessions no call of this key reaches (older than compact's reach, and the key is
+  denied full history or API_OUTPUT_SIZE=compact) are reported once per symbol: a warning and
+  the symbol's result message. Later runs spend no call and say nothing more about them;
+  `stockpipe status` and the asset check keep showing them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+
+from stockpipe.ingest.context import IngestContext
+from stockpipe.ingest.gaps import (
+    Answer,
+    SessionGaps,
+    answer_lacks,
+    full_history_allowed,
+    premium_only_message,
+    session_gaps,
+    vendor_missing_message,
+)
+from stockpipe.ingest.plan import FetchPlan, OutputSize
+from stockpipe.ingest.results import SymbolResult, SymbolStatus
+from stockpipe.store import Database, DatabaseError
+from stockpipe.store.sessions import read_stored_sessions, record_session_memory
+
+logger = logging.getLogger("stockpipe.ingest")
+
+
+def read_gaps(db: Database, symbols: Sequence[str], target: date) -> dict[str, SessionGaps]:
+    """Every symbol's missing sessions up to `target`, in one query."""
+    stored = read_stored_sessions(db, symbols, today=target)
+    return {symbol: session_gaps(symbol, stored.get(symbol), target) for symbol in symbols}
+
+
+def full_history_allowed_for(ctx: IngestContext) -> bool:
+    """Whether the daily refresh may ask this context's key for full history now."""
+    return full_history_allowed(ctx.output_size, ctx.gate.full_history_denied())
+
+
+def note_gaps(
+    ctx: IngestContext,
+    result: SymbolResult,
+    plan: FetchPlan,
+    gaps: SessionGaps,
+    *,
+    answer: Answer | None,
+    delivered: OutputSize | None,
+    full_denied: bool,
+) -> SymbolResult:
+    """Learn from one symbol's fetch (or its absence) what the module docstring says; return
+    the result with what was learned added to its message. Never raises: a failed write costs
+    at most one more call or one more report."""
+    symbol = result.symbol
+    loaded = result.status is SymbolStatus.LOADED and answer is not None
+    notes: list[str] = []
+    lacking: list[date] = []
+    present: set[date] = set()
+    if loaded and answer is not None:
+        lacking = answer_lacks(answer, gaps, whole_history=delivered == "full")
+        present = {day for day in gaps.vendor_missing | gaps.reported if answer.holds(day)}
+        if lacking:
+            notes.append(vendor_missing_message(lacking))
+    out_of_reach: Sequence[date] = ()
+    if not (loaded and delivered == "full") and not full_history_allowed(
+        ctx.output_size, full_denied
+    ):
+        out_of_reach = plan.far
+    unreported = [day for day in out_of_reach if day not in gaps.reported]
+    if unreported:
+        message = premium_only_message(out_of_reach, ctx.output_size)
+        logger.warning("%s: %s", symbol, message)
+        notes.append(message)
+    try:
+        record_session_memory(
+            ctx.db,
+            symbol,
+            vendor_missing=lacking,
+            present=present,
+            reported=unreported,
+            at=ctx.clock.now(),
+            run_id=ctx.run_id,
+        )
+    except DatabaseError as exc:
+        logger.error("%s: could not record what this fetch showed of its sessions: %s", symbol, exc)
+    if not notes:
+        return result
+    return replace(result, message="; ".join([m for m in (result.message, *notes) if m]))
