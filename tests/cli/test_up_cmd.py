@@ -126,6 +126,7 @@ def test_up_serves_the_ui_and_ctrl_c_stops_everything_keeping_the_data(tmp_path:
             "monthly_stock_schedule": ("30 18 * * 1-5", "STOPPED"),
             "intraday_stock_schedule": ("*/15 4-20 * * 1-5", "STOPPED"),
             "corporate_actions_schedule": ("30 6 * * *", "RUNNING"),
+            "backfill_schedule": ("0 7 * * *", "STOPPED"),  # started by the operator
         }
         with stack.database() as conn:
             conn.execute(
