@@ -16,6 +16,10 @@ from stockpipe.series import DAILY, Planning, Series, series_named
 from stockpipe.settings import Settings
 
 REGULAR_HOURS_CRON = "*/15 9-16 * * 1-5"  # intraday without extended hours (New York)
+# The backfill (Dagster's backfill_schedule, Airflow's backfill_dag), UTC: an hour after the
+# daily refresh's default (DAG_SCHEDULE_CRON, 06:00 UTC), so the refresh spends first; the
+# one-slot `alphavantage` pool keeps the two from overlapping anyway. Off until started.
+BACKFILL_CRON = "0 7 * * *"
 
 
 @dataclass(frozen=True, slots=True)

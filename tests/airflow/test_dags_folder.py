@@ -33,6 +33,7 @@ def test_the_dags_folder_imports_without_errors_and_holds_stock_dag(
 
     assert bag.import_errors == {}
     assert sorted(bag.dag_ids) == [
+        "backfill_dag",
         "corporate_actions_dag",
         "stock_dag",
         "stock_intraday_dag",
@@ -71,6 +72,7 @@ def test_only_the_series_in_stock_series_start_unpaused(deployment_env: pytest.M
         "stock_monthly_dag": True,
         "stock_intraday_dag": True,
         "corporate_actions_dag": False,  # not a series: runs whatever STOCK_SERIES says
+        "backfill_dag": True,  # started by the operator, like Dagster's backfill_schedule
     }
 
 

@@ -1,5 +1,7 @@
 """build_ingest_dag: one series' ingest as an Airflow 3 DAG (TaskFlow API), wiring only;
-build_corporate_actions_dag: the corporate actions' refresh, one task.
+build_corporate_actions_dag: the corporate actions' refresh, one task;
+build_backfill_dag: the history backfill, one task, paused until started (Dagster's
+backfill_schedule is stopped until started, too).
 
     [due ──>] plan_chunks ──> ingest_chunk[0..n] (mapped, pool alphavantage) ──> check_symbols
 
@@ -26,12 +28,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG, CronTriggerTimetable, dag, get_current_context, task
+from airflow.sdk import DAG, CronTriggerTimetable, Param, dag, get_current_context, task
 
 from stockpipe.airflow import API_POOL
 from stockpipe.airflow import tasks as bodies
 from stockpipe.ingest.chunks import DEFAULT_MAX_CHUNKS, DEFAULT_PER_CHUNK
-from stockpipe.scheduling import series_schedule
+from stockpipe.scheduling import BACKFILL_CRON, series_schedule
 from stockpipe.series import DAILY, series_named
 from stockpipe.settings import Settings
 
@@ -171,6 +173,59 @@ def build_corporate_actions_dag(settings: Settings) -> DAG:
         refresh_task()
 
     built: DAG = actions_dag()
+    return built
+
+
+BACKFILL_DAG_ID = "backfill_dag"
+
+
+def build_backfill_dag() -> DAG:
+    """One task on BACKFILL_CRON (07:00 UTC, after the daily refresh), paused at creation:
+    the library loads the history each symbol and series still lacks within the budget the
+    scheduled refreshes leave, and resumes where the last run stopped. "Trigger DAG w/ config"
+    narrows a run (symbols, series, since, retry_unreachable), as the CLI's options do."""
+
+    @dag(
+        dag_id=BACKFILL_DAG_ID,
+        schedule=BACKFILL_CRON,
+        start_date=START_DATE,
+        catchup=False,
+        is_paused_upon_creation=True,
+        max_active_runs=1,
+        tags=["stockpipe", "backfill"],
+        params={
+            "symbols": Param([], type="array", description="empty: STOCK_SYMBOLS"),
+            "series": Param([], type="array", description="empty: STOCK_SERIES"),
+            "since": Param(
+                None, type=["null", "string"], description="YYYY-MM, first intraday month"
+            ),
+            "retry_unreachable": Param(False, type="boolean"),
+        },
+        doc_md="Backfills the history of `STOCK_SYMBOLS` x `STOCK_SERIES` through the stockpipe"
+        " library within `API_DAILY_BUDGET` minus `BACKFILL_RESERVE_CALLS`; paused until you"
+        ' unpause it (docs/operations.md, "Backfilling history").',
+    )
+    def backfill_dag() -> None:
+        @task(
+            task_id="backfill",
+            pool=API_POOL,
+            retries=INGEST_RETRIES,
+            retry_delay=INGEST_RETRY_DELAY,
+            retry_exponential_backoff=INGEST_RETRY_BACKOFF,
+            max_retry_delay=INGEST_MAX_RETRY_DELAY,
+        )
+        def backfill_task() -> bodies.BackfillReport:
+            params = get_current_context()["params"]
+            return bodies.backfill(
+                symbols=params.get("symbols") or (),
+                series=params.get("series") or (),
+                since=params.get("since"),
+                retry_unreachable=bool(params.get("retry_unreachable")),
+            )
+
+        backfill_task()
+
+    built: DAG = backfill_dag()
     return built
 
 

@@ -16,6 +16,14 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk.log import mask_secret
 
 from stockpipe.ingest import IngestContext, ingest_symbols
+from stockpipe.ingest.backfill import (
+    BackfillProgress,
+    BackfillStatus,
+    BackfillSummary,
+    UnitResult,
+    UnitStatus,
+    run_backfill,
+)
 from stockpipe.ingest.chunks import plan_chunks
 from stockpipe.ingest.corporate_actions import (
     ActionsResult,
@@ -164,6 +172,73 @@ def refresh_actions() -> ActionsReport:
         reasons = "; ".join(f"{item} ({why})" for item, why in report["failed"].items())
         raise AirflowFailException(f"{summary.message}. {reasons}")
     return report
+
+
+class BackfillReport(TypedDict):
+    """What the backfill task returns (its XCom)."""
+
+    status: str  # complete, paused, partial, failed
+    calls: int
+    done: int  # units settled so far, this run's included
+    left: int
+    unreachable: int
+    calls_left_today: int
+    days_needed: int | None  # None: never at this budget
+    failed: dict[str, str]  # unit label -> the library's reason
+    message: str
+
+
+def backfill(
+    *,
+    symbols: Sequence[str] = (),
+    series: Sequence[str] = (),
+    since: str | None = None,
+    retry_unreachable: bool = False,
+) -> BackfillReport:
+    """One backfill run through the library, within the budget the refreshes leave. A paused
+    run (today's share spent) succeeds: the next one resumes. Failed units fail the task after
+    the others were done, naming each; bad options fail it at once."""
+    settings = load_settings()
+    try:
+        with IngestContext.from_settings(settings) as ctx:
+            summary = run_backfill(
+                ctx,
+                symbols=[s.strip().upper() for s in symbols if s.strip()] or None,
+                series=list(series) or None,
+                since=since or None,
+                retry_unreachable=retry_unreachable,
+                on_unit=_log_unit,
+            )
+    except ValueError as exc:  # a bad --since, series or symbol: retrying cannot fix it
+        raise AirflowFailException(f"stockpipe backfill: {exc}") from None
+    except DatabaseError as exc:
+        raise _for_airflow(exc, settings) from None
+    report = report_backfill(summary)
+    logger.info("%s", summary.message)
+    if summary.status in (BackfillStatus.FAILED, BackfillStatus.PARTIAL):
+        reasons = "; ".join(f"{unit} ({why})" for unit, why in report["failed"].items())
+        raise AirflowFailException(f"{summary.message}. {reasons}")
+    return report
+
+
+def report_backfill(summary: BackfillSummary) -> BackfillReport:
+    progress = summary.progress
+    return BackfillReport(
+        status=summary.status.value,
+        calls=summary.calls,
+        done=progress.done,
+        left=progress.left,
+        unreachable=progress.unreachable,
+        calls_left_today=progress.budget.left_today,
+        days_needed=progress.days_needed,
+        failed={r.unit.label: r.message for r in summary.results if r.status is UnitStatus.FAILED},
+        message=summary.message,
+    )
+
+
+def _log_unit(result: UnitResult, progress: BackfillProgress) -> None:
+    level = logging.WARNING if result.status is UnitStatus.FAILED else logging.INFO
+    logger.log(level, "%s: %s | %s", result.unit.label, result.status.value, progress.describe())
 
 
 def report_actions(summary: ActionsSummary) -> ActionsReport:

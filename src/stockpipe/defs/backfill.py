@@ -26,14 +26,13 @@ from stockpipe.ingest.backfill import (
     run_backfill,
 )
 from stockpipe.logs import library_logs_to
+from stockpipe.scheduling import BACKFILL_CRON
 from stockpipe.settings import SettingsError
 from stockpipe.store.errors import DatabaseError, TransientDatabaseError
 
 JOB_NAME = "backfill_job"
 SCHEDULE_NAME = "backfill_schedule"
-# 07:00 UTC: an hour after the daily refresh's default (DAG_SCHEDULE_CRON, 06:00 UTC), so the
-# refresh goes first; the one-slot `alphavantage` pool keeps the two from overlapping anyway.
-SCHEDULE_CRON = "0 7 * * *"
+SCHEDULE_CRON = BACKFILL_CRON  # 07:00 UTC, after the daily refresh (stockpipe.scheduling)
 
 
 class BackfillConfig(dg.Config):
