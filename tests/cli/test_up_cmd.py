@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -95,8 +96,18 @@ class Stack:
             yield process
         finally:
             if process.poll() is None:
-                process.kill()
-                process.wait()
+                # The test failed with the stack up: stop it as Ctrl-C does, then make sure no
+                # child outlives the test (a SIGKILL of `up` alone would orphan them all).
+                children = descendants(process)
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=READY_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+                for child in children:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        child.kill()
 
     def database(self) -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(
