@@ -9,30 +9,20 @@ import dagster as dg
 import pytest
 
 from stockpipe.defs.checks import evaluate_checks
-from stockpipe.market_calendar import latest_completed_session, new_york_midnight, sessions_between
+from stockpipe.market_calendar import latest_completed_session, sessions_between
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from tests.defs.conftest import run_stock_job
+from tests.fixtures.daily_rows import insert_sessions
 
 NOW = datetime(2024, 5, 8, 22, tzinfo=UTC)  # after Wednesday's close
 SESSIONS = sessions_between(date(2023, 1, 1), date(2024, 5, 8))
 
 
-def insert(db: Database, symbol: str, days: list[date]) -> None:
-    rows = [(symbol, new_york_midnight(day), 1, 1, 1, 1, 1) for day in days]
-    db.run(
-        lambda conn: conn.cursor().executemany(
-            "INSERT INTO stock_data (symbol, ts, open, high, low, close, volume)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            rows,
-        )
-    )
-
-
 def test_the_check_warns_with_each_symbols_missing_sessions(db: Database) -> None:
     far, near = SESSIONS[-120], SESSIONS[-5]
-    insert(db, "IBM", [day for day in SESSIONS[-150:] if day not in (far, near)])
-    insert(db, "MSFT", SESSIONS[-150:-1])  # behind by one session: freshness's business
+    insert_sessions(db, "IBM", [day for day in SESSIONS[-150:] if day not in (far, near)])
+    insert_sessions(db, "MSFT", SESSIONS[-150:-1])  # behind by one session: freshness's business
 
     results = evaluate_checks(db, ["IBM", "MSFT"], full_allowed=False, now=NOW)
 
@@ -56,7 +46,9 @@ def test_a_stock_job_run_reports_a_gap_its_key_cannot_repair(
     instance = dg.DagsterInstance.ephemeral()
     assert run_stock_job(instance).success  # the latest 100 bars
     sessions = sessions_between(date(2020, 1, 1), latest_completed_session())
-    insert(db, "IBM", [sessions[-130]])  # an older bar: 29 sessions between it and the rest
+    insert_sessions(
+        db, "IBM", [sessions[-130]]
+    )  # an older bar: 29 sessions between it and the rest
     calls = len(fake_av_env.calls())
 
     result = run_stock_job(instance)

@@ -13,6 +13,7 @@ from stockpipe.store.sessions import (
     record_session_memory,
     vendor_missing_sessions,
 )
+from tests.fixtures.daily_rows import insert_sessions
 
 # 1 Nov 2023 to 8 Apr 2024: Thanksgiving, its half-day, Christmas, New Year, MLK day,
 # Presidents' day, Good Friday and both DST changes.
@@ -20,19 +21,8 @@ DAYS = sessions_between(date(2023, 11, 1), date(2024, 4, 8))
 AT = datetime(2024, 4, 9, tzinfo=UTC)
 
 
-def insert(db: Database, symbol: str, days: list[date]) -> None:
-    rows = [(symbol, new_york_midnight(day), 1, 1, 1, 1, 1) for day in days]
-    db.run(
-        lambda conn: conn.cursor().executemany(
-            "INSERT INTO stock_data (symbol, ts, open, high, low, close, volume)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            rows,
-        )
-    )
-
-
 def test_a_complete_history_has_no_hole_across_holidays_half_days_and_dst(db: Database) -> None:
-    insert(db, "IBM", DAYS)
+    insert_sessions(db, "IBM", DAYS)
     assert read_stored_sessions(db, ["IBM", "NONE"], today=DAYS[-1]) == {
         "IBM": StoredSessions(DAYS[0], new_york_midnight(DAYS[-1]), (), frozenset(), frozenset())
     }
@@ -42,8 +32,8 @@ def test_holes_are_the_stored_dates_around_missing_sessions(db: Database) -> Non
     wednesday, black_friday = date(2023, 11, 22), date(2023, 11, 24)
     around_good_friday = DAYS.index(date(2024, 3, 28))  # the Thursday before it
     missing = {wednesday, black_friday, DAYS[60], DAYS[61], DAYS[around_good_friday]}
-    insert(db, "IBM", [day for day in DAYS if day not in missing])
-    insert(db, "MSFT", DAYS[:3])
+    insert_sessions(db, "IBM", [day for day in DAYS if day not in missing])
+    insert_sessions(db, "MSFT", DAYS[:3])
 
     stored = read_stored_sessions(db, ["IBM", "MSFT"], today=DAYS[-1])
 
@@ -59,7 +49,7 @@ def test_holes_are_the_stored_dates_around_missing_sessions(db: Database) -> Non
 
 
 def test_the_memory_remembers_forgets_and_reads_back_per_symbol(db: Database) -> None:
-    insert(db, "IBM", DAYS[:10])
+    insert_sessions(db, "IBM", DAYS[:10])
     record_session_memory(
         db, "IBM", vendor_missing=[DAYS[3]], reported=[DAYS[1]], at=AT, run_id="run-1"
     )

@@ -37,13 +37,17 @@ from stockpipe.scheduling import BACKFILL_CRON, series_schedule
 from stockpipe.series import DAILY, series_named
 from stockpipe.settings import Settings
 
-# For what outlived the library's own retries (database restart, network outage): the chunk is
-# re-run after ~30 s, 60 s, 120 s, as Dagster's stock_job does. Re-running is cheap: symbols
-# already stored spend no call.
-INGEST_RETRIES = 3
-INGEST_RETRY_DELAY = timedelta(seconds=30)
-INGEST_RETRY_BACKOFF = 2.0
-INGEST_MAX_RETRY_DELAY = timedelta(minutes=10)
+# Every task that calls the API: in the one-slot pool that serialises the key's calls, and
+# retried for what outlived the library's own retries (database restart, network outage)
+# after ~30 s, 60 s, 120 s, as Dagster's jobs do. Re-running is cheap: what is stored, or not
+# due, spends no call.
+API_TASK: dict[str, Any] = {
+    "pool": API_POOL,
+    "retries": 3,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=10),
+}
 # A schedule's first possible run; catchup is off, so only the latest interval ever runs.
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -103,11 +107,7 @@ def build_ingest_dag(
 
         @task(
             task_id="ingest_chunk",
-            pool=API_POOL,
-            retries=INGEST_RETRIES,
-            retry_delay=INGEST_RETRY_DELAY,
-            retry_exponential_backoff=INGEST_RETRY_BACKOFF,
-            max_retry_delay=INGEST_MAX_RETRY_DELAY,
+            **API_TASK,
             # The grid names each mapped task by its symbols instead of 0, 1, 2...
             map_index_template="{{ chunk_label }}",
         )
@@ -161,11 +161,7 @@ def build_corporate_actions_dag(settings: Settings) -> DAG:
     def actions_dag() -> None:
         @task(
             task_id="refresh_corporate_actions",
-            pool=API_POOL,
-            retries=INGEST_RETRIES,
-            retry_delay=INGEST_RETRY_DELAY,
-            retry_exponential_backoff=INGEST_RETRY_BACKOFF,
-            max_retry_delay=INGEST_MAX_RETRY_DELAY,
+            **API_TASK,
         )
         def refresh_task() -> bodies.ActionsReport:
             return bodies.refresh_actions()
@@ -208,11 +204,7 @@ def build_backfill_dag() -> DAG:
     def backfill_dag() -> None:
         @task(
             task_id="backfill",
-            pool=API_POOL,
-            retries=INGEST_RETRIES,
-            retry_delay=INGEST_RETRY_DELAY,
-            retry_exponential_backoff=INGEST_RETRY_BACKOFF,
-            max_retry_delay=INGEST_MAX_RETRY_DELAY,
+            **API_TASK,
         )
         def backfill_task() -> bodies.BackfillReport:
             params = get_current_context()["params"]
