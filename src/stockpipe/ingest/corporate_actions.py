@@ -29,7 +29,6 @@ from enum import StrEnum
 from stockpipe.alphavantage import (
     ActionFunction,
     AlphaVantageError,
-    BudgetExhausted,
     DemoKeyMisuse,
     InvalidApiKey,
     PremiumEndpoint,
@@ -204,8 +203,7 @@ def _refresh_one(
             stored, skipped = _fetch_and_store(ctx, symbol, function)
             status, message, stored_as = ActionStatus.LOADED, _note(stored, function), "loaded"
         except RateLimited as exc:
-            if exc.scope == "day" and not isinstance(exc, BudgetExhausted):
-                _remember_day_exhausted(ctx)
+            ctx.gate.note_rate_limit(exc)
             halt = (ActionStatus.DEFERRED, f"not attempted: {exc.message}")
             status, message, stored_as = ActionStatus.DEFERRED, exc.message, "deferred"
         except InvalidApiKey as exc:
@@ -257,10 +255,3 @@ def _record(ctx: IngestContext, result: ActionsResult, stored_as: str) -> None:
         )  # fmt: skip
     except DatabaseError as exc:
         logger.error("%s %s: could not record the refresh: %s", result.symbol, result.function, exc)
-
-
-def _remember_day_exhausted(ctx: IngestContext) -> None:
-    try:
-        ctx.gate.mark_day_exhausted()
-    except DatabaseError as exc:  # the budget check still stops today's calls: only log it
-        logger.error("could not record that the daily quota is spent: %s", exc)

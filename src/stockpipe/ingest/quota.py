@@ -23,7 +23,7 @@ from typing import Any
 
 import psycopg
 
-from stockpipe.alphavantage.errors import BudgetExhausted, Outcome
+from stockpipe.alphavantage.errors import BudgetExhausted, Outcome, RateLimited
 from stockpipe.clock import Clock, SystemClock
 from stockpipe.market_calendar import NEW_YORK
 from stockpipe.settings import Settings
@@ -334,6 +334,17 @@ class PostgresCallGate:
         self._db.run(
             lambda conn: _upsert_key_state(conn, self.fingerprint, now, day_exhausted_on=now)
         )
+
+    def note_rate_limit(self, exc: RateLimited) -> None:
+        """After a rate-limit reply: when the API said today's quota is gone (not this gate's
+        own budget check), record it for every process. A database fault is only logged: the
+        budget check still stops today's calls."""
+        if exc.scope != "day" or isinstance(exc, BudgetExhausted):
+            return
+        try:
+            self.mark_day_exhausted()
+        except DatabaseError as err:
+            logger.error("could not record that the daily quota is spent: %s", err)
 
     def mark_full_history_denied(self) -> None:
         now = self._clock.now()

@@ -13,7 +13,6 @@ from datetime import datetime
 from stockpipe.alphavantage import (
     AlphaVantageError,
     ApiUnreachable,
-    BudgetExhausted,
     Function,
     InvalidApiKey,
     NoValidBars,
@@ -251,8 +250,7 @@ def _fetch(
         halt.status, halt.reason = SymbolStatus.FAILED, message
         prepared.result = _result(symbol, SymbolStatus.FAILED, message, plan=plan)
     except RateLimited as exc:
-        if exc.scope == "day" and not isinstance(exc, BudgetExhausted):
-            _remember_day_exhausted(ctx)
+        ctx.gate.note_rate_limit(exc)
         # A throttle that outlived the client's retries: more calls now would only burn
         # budget, so the rest of the run is deferred too.
         halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
@@ -310,13 +308,6 @@ def _fetch_with_fallback(
     prepared.output_size = "compact"
     prepared.history_limited = True
     return ctx.client.fetch(request("compact"))
-
-
-def _remember_day_exhausted(ctx: IngestContext) -> None:
-    try:
-        ctx.gate.mark_day_exhausted()
-    except DatabaseError as exc:  # the budget check still stops today's calls: only log it
-        logger.error("could not record that the daily quota is spent: %s", exc)
 
 
 def finish(ctx: IngestContext, prepared: Prepared, run: SeriesRun | None = None) -> SymbolResult:

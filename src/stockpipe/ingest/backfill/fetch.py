@@ -133,9 +133,8 @@ def _failure(
         message = f"Alpha Vantage has no {unit.interval} bars for {unit.month}"
         return _record(ctx, UnitResult(unit, UnitStatus.DONE, calls, message=message))
     if isinstance(exc, RateLimited | ApiUnreachable):
-        day_gone = isinstance(exc, RateLimited) and exc.scope == "day"
-        if day_gone and not isinstance(exc, BudgetExhausted):
-            _remember_day_exhausted(ctx)
+        if isinstance(exc, RateLimited):
+            ctx.gate.note_rate_limit(exc)
         message = state.budget_message if isinstance(exc, BudgetExhausted) else exc.message
         state.halt, state.halt_reason = UnitStatus.DEFERRED, message or exc.message
         return UnitResult(unit, UnitStatus.DEFERRED, calls, message=state.halt_reason)
@@ -190,10 +189,3 @@ def _record(ctx: IngestContext, result: UnitResult) -> UnitResult:
         result.message,
     )  # fmt: skip
     return result
-
-
-def _remember_day_exhausted(ctx: IngestContext) -> None:
-    try:
-        ctx.gate.mark_day_exhausted()
-    except DatabaseError as exc:  # the budget check still stops today's calls: only log it
-        logger.error("could not record that the daily quota is spent: %s", exc)
