@@ -122,11 +122,13 @@ class SeriesRun:
         )
 
     def storable(self, bars: list[Bar], target: date) -> list[Bar]:
-        """The bars worth storing. A weekly or monthly bar dated after `target` (the latest
-        completed session) holds a session still trading: stored, it would count as up to
-        date after the close and keep the partial values, so it waits for a run after the
-        close (the period's row keeps its previous bar meanwhile)."""
-        if self.series.planning not in _PERIOD_KIND:
+        """The bars worth storing. A daily, weekly or monthly bar dated after `target` (the
+        latest completed session) holds a session still trading (Alpha Vantage serves it
+        during the session, in 2017 keyed with the time of its values): stored, it would
+        count as up to date after the close and keep the partial values, so it waits for a
+        run after the close (a period's row keeps its previous bar meanwhile). Intraday bars
+        are each complete when served."""
+        if self.intraday:
             return bars
         return [bar for bar in bars if new_york_date(bar.ts) <= target]
 
