@@ -132,6 +132,7 @@ REQUEST = SeriesRequest("IBM")
         pytest.param(texts.INFORMATION_SPREAD, RateLimited, "minute", id="spreading out wins over its per-day mention"),  # noqa: E501
         pytest.param("Something new happened.", RateLimited, "unknown", id="unknown wording has unknown scope"),  # noqa: E501
         pytest.param(texts.PREMIUM_ENDPOINT, PremiumEndpoint, None, id="a premium endpoint is not a rate limit"),  # noqa: E501
+        pytest.param("Thank you for using Alpha Vantage! This is a premium endpoint and there are multiple ways to unlock premium endpoints: (1) hold a token, (2) subscribe to a plan", PremiumEndpoint, None, id="the 2022 wording listing ways to unlock is a premium endpoint"),  # noqa: E501
         pytest.param(texts.premium_parameter("TIME_SERIES_DAILY"), PremiumParameter, None, id="a premium feature is a premium parameter"),  # noqa: E501
         pytest.param(texts.DEMO_KEY, DemoKeyMisuse, None, id="the demo wording is demo key misuse"),
     ],
