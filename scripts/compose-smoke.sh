@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The docker compose stack end to end (needs a Docker engine; `make compose-smoke`):
 #   build + up with the fake Alpha Vantage (profile `fake`), wait for every healthcheck,
-#   launch stock_job through the webserver's GraphQL API and wait for SUCCESS, count the rows
+#   launch stock_job with `stockpipe launch --wait` (the webserver's GraphQL API), count the rows
 #   with psql inside the postgres container, take the stack down WITHOUT -v and up again,
 #   check that rows and run history survived, then `docker compose down -v`.
 # Runs as its own compose project with its own env file (docker/smoke.env) on free local
@@ -56,9 +56,11 @@ step "stack healthy"
 published=$("${compose[@]}" port webserver 3000)
 [ "${published%:*}" = 127.0.0.1 ] || fail "port 3000 published on $published, not 127.0.0.1"
 
-step "launch stock_job through GraphQL (every symbol in one run)"
-run_id=$(python3 docker/smoke_graphql.py run "$UI" stock_job "$WAIT" \
-  dagster/asset_partition_range_start=IBM dagster/asset_partition_range_end=MSFT | head -1)
+step "stockpipe launch --wait: stock_job for every symbol in one run (the webserver's GraphQL API)"
+# As a user would, inside the image: the webserver container answers on its own port 3000.
+run_url=$("${compose[@]}" exec -T webserver stockpipe launch --url http://127.0.0.1:3000 \
+  --wait --timeout "$WAIT") || fail "stockpipe launch --wait: exit $?"
+run_id=${run_url##*/}
 step "run $run_id: SUCCESS"
 
 rows=$(psql_rows)

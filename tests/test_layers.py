@@ -1,5 +1,6 @@
 """The package keeps its layers: only the orchestrator folders import an orchestrator, and
-imports run one way, down (cli/defs/airflow -> ingest -> store, alphavantage -> shared)."""
+imports run one way, down (cli/defs/airflow -> ingest -> store, alphavantage -> shared). The faces
+(cli, defs, airflow) never import one another, and storage never imports the vendor."""
 
 from __future__ import annotations
 
@@ -17,10 +18,21 @@ ALLOWED = {
 }
 # Layers that must not import the layers above them.
 FORBIDDEN_UPWARD = {
-    "store/": ("stockpipe.ingest", "stockpipe.cli", "stockpipe.defs", "stockpipe.alerts"),
+    # Storage keeps no vendor: the records both need (Bar, Split, Dividend) live below both.
+    "store/": (
+        "stockpipe.ingest",
+        "stockpipe.cli",
+        "stockpipe.defs",
+        "stockpipe.alerts",
+        "stockpipe.alphavantage",
+    ),
     "alphavantage/": ("stockpipe.ingest", "stockpipe.store", "stockpipe.cli", "stockpipe.defs"),
     "ingest/": ("stockpipe.cli", "stockpipe.defs", "stockpipe.airflow", "stockpipe.alerts"),
     "alerts/": ("stockpipe.cli", "stockpipe.defs", "stockpipe.airflow"),
+    # The faces stand side by side: what two of them need (the supervisor) lives below them.
+    "airflow/": ("stockpipe.cli", "stockpipe.defs"),
+    "cli/": ("stockpipe.airflow",),
+    "defs/": ("stockpipe.cli", "stockpipe.airflow"),
 }
 
 

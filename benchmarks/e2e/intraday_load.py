@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 import orjson
 import psycopg
@@ -21,7 +21,7 @@ from stockpipe.alphavantage import Function, SeriesRequest, parse_json
 from stockpipe.bars import Bar
 from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.results import SymbolStatus
-from stockpipe.market_calendar import latest_completed_session, sessions_between
+from stockpipe.market_calendar import latest_completed_session
 from stockpipe.store import Database
 
 INTERVAL = "1min"
@@ -37,14 +37,6 @@ _SHAPE = {
 }
 
 
-def _served_until() -> date:
-    """The session before the latest completed one: the fake then serves no bar later than
-    now. Its latest session's extended hours run to 20:00 New York, bars the parser drops as
-    future until their minute has passed, so two loads a minute apart would differ."""
-    latest = latest_completed_session()
-    return sessions_between(latest - timedelta(days=10), latest)[-2]
-
-
 def _rows(conninfo: str) -> int:
     with psycopg.connect(conninfo) as conn:
         row = conn.execute("SELECT count(*) FROM stock_data_intraday").fetchone()
@@ -53,7 +45,7 @@ def _rows(conninfo: str) -> int:
 
 def ingest_rate(bench: Bench, names: Sequence[str]) -> tuple[float, int]:
     conninfo = bench.fresh_database("intraday")
-    bench.fake.reset(end_date=_served_until().isoformat())
+    bench.fake.reset()
     db = Database.from_conninfo(conninfo, migrate=False)
     settings = bench.settings(conninfo, STOCK_INTRADAY_INTERVAL=INTERVAL, **UNLIMITED)
     with IngestContext(settings, db, owns_db=True) as ctx:
@@ -85,7 +77,7 @@ def _copy_text(bars: Sequence[Bar]) -> bytes:
 
 def copy_ceiling(bench: Bench, names: Sequence[str]) -> tuple[float, int]:
     conninfo = bench.fresh_database("intraday_copy")
-    bench.fake.reset(end_date=_served_until().isoformat())
+    bench.fake.reset()
     now = datetime.now(UTC)
     spent = 0.0
     params = {k: v for k, v in _SHAPE.items() if k != "function"}
@@ -116,7 +108,6 @@ def copy_ceiling(bench: Bench, names: Sequence[str]) -> tuple[float, int]:
 def run(bench: Bench) -> list[Figure]:
     names = symbols("I", bench.scale.intraday_symbols)
     latest_completed_session()  # loads the exchange calendar (~1 s, once per process)
-    bench.fake.reset(end_date=_served_until().isoformat())
     bench.fake.prerender(names, **_SHAPE)
     try:
         ingest_s, ingest_rows = ingest_rate(bench, names)

@@ -149,6 +149,12 @@ SERIES: dict[str, Series] = {s.name: s for s in (DAILY, WEEKLY, MONTHLY, INTRADA
 SERIES_NAMES = tuple(SERIES)
 
 
+def job_name(series: Series) -> str:
+    """The name of the series' Dagster job (`stock_job` for daily, as it always was): defined
+    here, below the Dagster layer, so the CLI that launches it by name needs no Dagster."""
+    return "stock_job" if series is DAILY else f"{series.name}_stock_job"
+
+
 def series_named(name: str | Series) -> Series:
     """The description of `name`; a ValueError naming the choices for anything else."""
     if isinstance(name, Series):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from stockpipe.alphavantage import (
+    ActionFunction,
+    ActionRequest,
     AlphaVantageClient,
     AlphaVantageError,
     DemoKeyMisuse,
@@ -130,6 +132,7 @@ REQUEST = SeriesRequest("IBM")
         pytest.param(texts.INFORMATION_SPREAD, RateLimited, "minute", id="spreading out wins over its per-day mention"),  # noqa: E501
         pytest.param("Something new happened.", RateLimited, "unknown", id="unknown wording has unknown scope"),  # noqa: E501
         pytest.param(texts.PREMIUM_ENDPOINT, PremiumEndpoint, None, id="a premium endpoint is not a rate limit"),  # noqa: E501
+        pytest.param("Thank you for using Alpha Vantage! This is a premium endpoint and there are multiple ways to unlock premium endpoints: (1) hold a token, (2) subscribe to a plan", PremiumEndpoint, None, id="the 2022 wording listing ways to unlock is a premium endpoint"),  # noqa: E501
         pytest.param(texts.premium_parameter("TIME_SERIES_DAILY"), PremiumParameter, None, id="a premium feature is a premium parameter"),  # noqa: E501
         pytest.param(texts.DEMO_KEY, DemoKeyMisuse, None, id="the demo wording is demo key misuse"),
     ],
@@ -142,6 +145,35 @@ def test_notice_wording_decides_the_outcome(
     if scope is not None:
         assert isinstance(error, RateLimited)
         assert error.scope == scope
+
+
+PREMIUM = "is a premium endpoint for this key; use a premium key"
+
+
+@pytest.mark.parametrize(
+    ("function", "advice"),
+    [
+        pytest.param(Function.DAILY, ", or try the adjusted daily series (STOCK_ADJUSTED=true), or the weekly or monthly series", id="daily refused: the adjusted flavour, weekly, monthly"),  # noqa: E501
+        pytest.param(Function.DAILY_ADJUSTED, ", or try the unadjusted daily series (STOCK_ADJUSTED=false), or the weekly or monthly series", id="adjusted daily refused: the unadjusted flavour, weekly, monthly"),  # noqa: E501
+        pytest.param(Function.WEEKLY, ", or try the adjusted weekly series (STOCK_ADJUSTED=true), or the daily or monthly series", id="weekly refused: never weekly"),  # noqa: E501
+        pytest.param(Function.MONTHLY_ADJUSTED, ", or try the unadjusted monthly series (STOCK_ADJUSTED=false), or the daily or weekly series", id="adjusted monthly refused: never adjusted monthly"),  # noqa: E501
+        pytest.param(Function.INTRADAY, ", or try the daily, weekly or monthly series", id="intraday refused: daily, weekly, monthly"),  # noqa: E501
+        pytest.param(ActionFunction.DIVIDENDS, "", id="dividends refused: a premium key alone"),
+    ],
+)  # fmt: skip
+def test_a_premium_endpoint_never_advises_the_refused_function(
+    function: Function | ActionFunction, advice: str
+) -> None:
+    # Alpha Vantage has swapped which daily function is free more than once (2022: the
+    # adjusted one was free, the raw one premium): no function is called free.
+    if isinstance(function, ActionFunction):
+        request: SeriesRequest | ActionRequest = ActionRequest("IBM", function)
+    else:
+        interval = "5min" if function is Function.INTRADAY else None
+        request = SeriesRequest("IBM", function, interval=interval)
+    error = classify_notice(texts.PREMIUM_ENDPOINT, request)
+    assert isinstance(error, PremiumEndpoint)
+    assert str(error) == f"{function.value} {PREMIUM}{advice}"
 
 
 def test_a_4xx_other_than_429_is_a_permanent_invalid_call() -> None:

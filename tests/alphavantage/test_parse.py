@@ -15,6 +15,7 @@ from stockpipe.alphavantage import (
     NoValidBars,
     ParsedSeries,
     SeriesRequest,
+    parse_csv,
     parse_json,
 )
 from stockpipe.testing import FakeAlphaVantage
@@ -197,6 +198,59 @@ def test_invalid_bars_are_skipped_and_counted_by_reason(
     series = fetch(fake_av, SeriesRequest("IBM", datatype=datatype))  # type: ignore[arg-type]
     assert series.skipped == expected
     assert [bar.ts.date().isoformat() for bar in series.bars] == ["2024-05-03", "2024-05-02"]
+
+
+# Replies recorded in 2017 key the session in progress with the time its values were taken.
+IN_SESSION = [
+    pytest.param(Function.DAILY, "1d", id="daily"),
+    pytest.param(Function.WEEKLY, "1w", id="weekly"),
+    pytest.param(Function.MONTHLY, "1mo", id="monthly"),
+]
+
+
+@pytest.mark.parametrize("datatype", ["json", "csv"])
+@pytest.mark.parametrize(("function", "label"), IN_SESSION)
+def test_a_bar_keyed_with_the_time_of_a_session_in_progress_belongs_to_that_date(
+    fake_av: FakeAlphaVantage, function: Function, label: str, datatype: str
+) -> None:
+    in_session = {**GOOD, "4. close": "10.2500"}
+    fake_av.set_series("IBM", function, {"2017-04-27 12:11:00": in_session, "2017-04-21": GOOD})
+    request = SeriesRequest("IBM", function, datatype=datatype)  # type: ignore[arg-type]
+    parsed = fetch(fake_av, request)
+    assert parsed.skipped == {}
+    assert [(bar.interval, bar.ts, bar.close) for bar in parsed.bars] == [
+        (label, datetime(2017, 4, 27, 4, 0, tzinfo=UTC), Decimal("10.2500")),
+        (label, datetime(2017, 4, 21, 4, 0, tzinfo=UTC), Decimal("10.5000")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        pytest.param("2017-04-27 25:00:00", "bad_timestamp", id="an hour past 24 is bad_timestamp"),
+        pytest.param("2017-04-27 noon", "bad_timestamp", id="a word for a time is bad_timestamp"),
+        pytest.param("2017-04-27/12:11", "bad_timestamp", id="an odd separator is bad_timestamp"),
+        pytest.param("2017-04-26 15:59:00", "duplicate_timestamp", id="a second bar for one date is duplicate_timestamp"),  # noqa: E501
+    ],
+)  # fmt: skip
+def test_a_time_of_day_that_is_not_one_is_still_skipped(key: str, reason: str) -> None:
+    series = {"2017-04-26": GOOD, key: GOOD}
+    document = {"Meta Data": {"5. Time Zone": "US/Eastern"}, "Time Series (Daily)": series}
+    parsed = parse_json(document, SeriesRequest("IBM"))
+    assert parsed.skipped == {reason: 1}
+    assert [bar.ts.date() for bar in parsed.bars] == [date(2017, 4, 26)]
+
+
+def test_a_csv_whose_first_column_is_named_time_parses_as_timestamp() -> None:
+    # The header of the retired TIME_SERIES_INTRADAY_EXTENDED (2020): "time", not "timestamp".
+    text = "time,open,high,low,close,volume\r\n2020-12-18 19:58:00,10.0,11.0,9.0,10.5,1491\r\n"
+    request = SeriesRequest("MSFT", Function.INTRADAY, interval="1min", datatype="csv")
+    [bar] = parse_csv(text, request).bars
+    assert (bar.ts, bar.close, bar.volume) == (
+        datetime(2020, 12, 19, 0, 58, tzinfo=UTC),
+        Decimal("10.5"),
+        1491,
+    )
 
 
 def test_a_repeated_timestamp_keeps_the_first_bar(fake_av: FakeAlphaVantage) -> None:

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from stockpipe.alphavantage.actions import Dividend, Split
 from stockpipe.bars import Bar
+from stockpipe.corporate_actions import Dividend, Split
 from stockpipe.store import Database, upsert_bars
 from stockpipe.store.corporate_actions import store_dividends, store_splits
 

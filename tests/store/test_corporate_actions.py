@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from stockpipe.alphavantage.actions import Dividend, Split
+from stockpipe.corporate_actions import Dividend, Split
 from stockpipe.store import Database
 from stockpipe.store.corporate_actions import store_dividends, store_splits, stored_splits
 

@@ -27,12 +27,12 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from stockpipe.airflow import API_POOL, DAGS_FOLDER
-from stockpipe.cli import configure_logging
-from stockpipe.cli.supervisor import ChildDied, Supervisor
+from stockpipe.logs import configure_logging
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store import EmbeddedServer
 from stockpipe.store.db import serve_and_migrate
 from stockpipe.store.errors import DatabaseError, describe_conninfo
+from stockpipe.supervisor import ChildDied, Supervisor
 
 logger = logging.getLogger("stockpipe.airflow.up")
 

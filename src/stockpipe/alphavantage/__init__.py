@@ -3,9 +3,7 @@
 from stockpipe.alphavantage.actions import (
     ActionFunction,
     ActionRequest,
-    Dividend,
     Dividends,
-    Split,
     Splits,
 )
 from stockpipe.alphavantage.classify import Classified, classify_document, classify_response
@@ -52,7 +50,6 @@ __all__ = [
     "CallGate",
     "Classified",
     "DemoKeyMisuse",
-    "Dividend",
     "Dividends",
     "EmptySeries",
     "FieldNames",
@@ -73,7 +70,6 @@ __all__ = [
     "SeriesRequest",
     "SeriesSpec",
     "ServerError",
-    "Split",
     "Splits",
     "classify_document",
     "classify_response",

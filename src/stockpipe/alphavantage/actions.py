@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from stockpipe.alphavantage.errors import MalformedResponse
+from stockpipe.corporate_actions import Dividend, Split
 
 log = logging.getLogger(__name__)
 
@@ -58,25 +59,6 @@ class ActionRequest:
 
     def describe(self) -> str:
         return f"{self.symbol} {self.function.value}"
-
-
-@dataclass(frozen=True, slots=True)
-class Split:
-    symbol: str
-    effective_date: date
-    split_factor: Decimal  # new shares per old share: 4 for a 4-for-1 split
-    raw: dict[str, Any]  # the vendor's object, strings as sent
-
-
-@dataclass(frozen=True, slots=True)
-class Dividend:
-    symbol: str
-    ex_dividend_date: date
-    declaration_date: date | None
-    record_date: date | None
-    payment_date: date | None
-    amount: Decimal  # per share, in the currency of the quotes of its ex-date
-    raw: dict[str, Any]
 
 
 @dataclass

@@ -96,6 +96,27 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
+_SERIES = ("daily", "weekly", "monthly")
+
+
+def premium_endpoint_advice(function: str) -> str:
+    """What a key refused `function` may use instead, never `function` itself. No function is
+    called free: Alpha Vantage has swapped which daily flavour (adjusted or not) a free key
+    gets more than once, so the advice names the other ones to try."""
+    if not function.startswith("TIME_SERIES_"):
+        return "use a premium key"
+    adjusted = function.endswith("_ADJUSTED")
+    name = function.removeprefix("TIME_SERIES_").removesuffix("_ADJUSTED").lower()
+    others = [series for series in _SERIES if series != name]
+    choices = []
+    if name in _SERIES:  # the other flavour of the same series
+        flavour, setting = ("unadjusted", "false") if adjusted else ("adjusted", "true")
+        choices.append(f"the {flavour} {name} series (STOCK_ADJUSTED={setting})")
+    listed = ", ".join(others[:-1]) + f" or {others[-1]}" if len(others) > 1 else others[0]
+    choices.append(f"the {listed} series")
+    return f"use a premium key, or try {', or '.join(choices)}"
+
+
 def classify_notice(text: str, request: CallRequest) -> AlphaVantageError:
     """An `Information`/`Note` body -> the error it means."""
     lowered = text.lower()
@@ -115,8 +136,8 @@ def classify_notice(text: str, request: CallRequest) -> AlphaVantageError:
         )
     if any(fragment in lowered for fragment in _PREMIUM_ENDPOINT):
         return PremiumEndpoint(
-            f"{request.function.value} is a premium endpoint; use a premium key "
-            "or a free function (daily, weekly, monthly)"
+            f"{request.function.value} is a premium endpoint for this key; "
+            f"{premium_endpoint_advice(request.function.value)}"
         )
     scope: RateLimitScope = "unknown"
     if any(fragment in lowered for fragment in _MINUTE):

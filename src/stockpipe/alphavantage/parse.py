@@ -13,7 +13,7 @@ import operator
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -93,10 +93,18 @@ _MAX_INSTANTS_PER_ZONE = 50_000
 
 
 def _day_stamp(text: object, zone: tzinfo) -> tuple[date, datetime]:
-    if not isinstance(text, str) or len(text) != 10 or text[4] != "-":
+    """A daily, weekly or monthly key: "YYYY-MM-DD", or, in replies of 2017, the session in
+    progress as "YYYY-MM-DD HH:MM:SS" (the moment its values were taken). Either way the bar
+    belongs to that date; whether its session had closed is the caller's question (a bar of a
+    session still trading is provisional: stockpipe.ingest.series_run.SeriesRun.storable)."""
+    if not isinstance(text, str) or len(text) < 10 or text[4] != "-":
         raise _Skip("bad_timestamp")
     try:
-        day = date.fromisoformat(text)
+        day = date.fromisoformat(text[:10])
+        if len(text) > 10:
+            if text[10] not in " T":
+                raise ValueError(text)
+            time.fromisoformat(text[11:])  # a time of day, or the key is not a date at all
     except ValueError:
         raise _Skip("bad_timestamp") from None
     return day, datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
@@ -364,6 +372,9 @@ def parse_csv(text: str, request: SeriesRequest, *, now: datetime | None = None)
     if not header:
         raise MalformedResponse(f"{request.describe()}: the CSV body is empty")
     position = {_normalise(name): index for index, name in enumerate(header)}
+    # The retired TIME_SERIES_INTRADAY_EXTENDED (2020-2023) named the first column "time".
+    if "timestamp" not in position and "time" in position:
+        position["timestamp"] = position["time"]
     wanted = ["timestamp", *_field_order(request.spec.csv_fields)]
     missing = [name for name in wanted if _normalise(name) not in position]
     if missing:

@@ -40,6 +40,9 @@ def _register() -> None:
 
     main.add_command(actions_cmd.command)
     main.add_command(backfill_cmd.command)
+    from stockpipe.cli import launch_cmd
+
+    main.add_command(launch_cmd.command)
 
 
 _register()

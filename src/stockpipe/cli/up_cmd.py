@@ -21,10 +21,10 @@ import click
 from psycopg.conninfo import conninfo_to_dict
 
 from stockpipe.cli import configure_logging, load_settings_or_exit
-from stockpipe.cli.supervisor import ChildDied, Supervisor
 from stockpipe.settings import Settings
 from stockpipe.store.db import EMBEDDED_DBNAME, serve_and_migrate
 from stockpipe.store.errors import DatabaseError, describe_conninfo
+from stockpipe.supervisor import ChildDied, Supervisor
 
 logger = logging.getLogger("stockpipe.up")
 

@@ -7,18 +7,14 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from stockpipe.series import DAILY, Series
+from stockpipe.series import DAILY, Series, job_name
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import (
         UnresolvedAssetJobDefinition,
     )
 
-JOB_NAME = "stock_job"
-
-
-def job_name(series: Series) -> str:
-    return JOB_NAME if series is DAILY else f"{series.name}_stock_job"
+JOB_NAME = job_name(DAILY)
 
 
 def build_stock_job(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from stockpipe.alphavantage import Function, SeriesRequest
 from stockpipe.bars import Bar
@@ -19,6 +19,7 @@ from stockpipe.market_calendar import (
     PeriodKind,
     latest_completed_session,
     new_york_date,
+    new_york_midnight,
     period_last_session,
     period_start,
 )
@@ -122,13 +123,20 @@ class SeriesRun:
         )
 
     def storable(self, bars: list[Bar], target: date) -> list[Bar]:
-        """The bars worth storing. A weekly or monthly bar dated after `target` (the latest
-        completed session) holds a session still trading: stored, it would count as up to
-        date after the close and keep the partial values, so it waits for a run after the
-        close (the period's row keeps its previous bar meanwhile)."""
-        if self.series.planning not in _PERIOD_KIND:
+        """The bars worth storing. A daily, weekly or monthly bar dated after `target` (the
+        latest completed session) holds a session still trading (Alpha Vantage serves it
+        during the session, in 2017 keyed with the time of its values): stored, it would
+        count as up to date after the close and keep the partial values, so it waits for a
+        run after the close (a period's row keeps its previous bar meanwhile). Intraday is
+        not filtered: each bar stands for its own interval."""
+        if self.intraday:
             return bars
-        return [bar for bar in bars if new_york_date(bar.ts) <= target]
+        # Such a bar stands at New York midnight of its date: compare instants, not dates
+        # (a 5,000-bar daily history pays one comparison per bar, and no copy when all pass).
+        cutoff = new_york_midnight(target + timedelta(days=1))
+        if all(bar.ts < cutoff for bar in bars):
+            return bars
+        return [bar for bar in bars if bar.ts < cutoff]
 
     def extras(self, target: date) -> Callable[[Bar], tuple[object, ...]] | None:
         """For a one-row-per-period table: each bar's (period_start, provisional). A bar is

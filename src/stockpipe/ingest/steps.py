@@ -403,6 +403,9 @@ def _store(ctx: IngestContext, prepared: Prepared, run: SeriesRun) -> SymbolResu
         notes.append("adjusted history refetched after a corporate action")
     if limited:
         notes.append("history limited: this key gets the latest 100 bars only (compact)")
+    if len(bars) < len(series.bars):
+        trading = new_york_date(max(bar.ts for bar in series.bars))
+        notes.append(f"the bar of {trading} waits for its session's close (still trading)")
     if run.intraday:
         if plan.target_ts is not None and newest is not None and newest < plan.target_ts:
             notes.append(f"newest bar {newest.isoformat()}; Alpha Vantage has none later yet")

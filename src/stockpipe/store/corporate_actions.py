@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 from stockpipe.store.db import Database
 
 if TYPE_CHECKING:
-    from stockpipe.alphavantage.actions import Dividend, Split
+    from stockpipe.corporate_actions import Dividend, Split
 
 ActionKind = Literal["split", "dividend"]
 ChangeKind = Literal["new", "changed", "removed"]

@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -403,6 +403,7 @@ class FakeAlphaVantage:
                 extended_hours=params.get("extended_hours", "true").lower() != "false",
                 actions=actions,
                 missing=self._custom.missing.get(symbol, frozenset()),
+                until=datetime.now(UTC),  # the real API serves no bar after now
             )
             zone = "US/Eastern"
         if params.get("datatype") == "csv":

@@ -14,7 +14,7 @@ import random
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
@@ -202,8 +202,12 @@ def _intraday(
     actions: ActionOverride,
     extended: bool = True,
     missing: frozenset[date] = frozenset(),
+    until: datetime | None = None,
 ) -> list[tuple[str, dict[str, str]]]:
     days = {bar.day: bar for bar in daily_history(symbol, end, actions) if bar.day not in missing}
+    # Naive New York wall time, like the bar times (bars lie inside 04:00-20:00, never in the
+    # repeated hour of a DST change, so comparing wall times is exact).
+    limit = until.astimezone(NEW_YORK).replace(tzinfo=None) if until is not None else None
     if month:
         year, mon = (int(part) for part in month.split("-"))
         chosen = [d for d in days if d.year == year and d.month == mon]
@@ -221,6 +225,8 @@ def _intraday(
             t.astimezone(NEW_YORK).replace(tzinfo=None)
             for t in session_hours(day, extended=extended)
         )
+        if limit is not None:
+            closes = min(closes, limit)  # no bar before it has ended: none lies after `until`
         moment = opens
         while moment + timedelta(minutes=step) <= closes:
             o, h, low, c = _ohlc(rng, price, 0.0, 0.001 * math.sqrt(step))
@@ -246,10 +252,13 @@ def generate_series(
     extended_hours: bool = True,
     actions: ActionOverride = NO_OVERRIDE,
     missing: frozenset[date] = frozenset(),
+    until: datetime | None = None,
 ) -> Series:
     """The series object Alpha Vantage would send, newest first. `missing`: sessions this
     vendor has no bar for (a halted stock): every series simply lacks them, and compact's
-    latest 100 bars are 100 bars it does have."""
+    latest 100 bars are 100 bars it does have. `until` (aware): intraday bars are served once
+    they have ended by then, as the real API serves none after now (the latest session's
+    after-hours run to 20:00 New York, hours after its close)."""
     full = outputsize == "full"
     if function is Function.INTRADAY:
         rows = _intraday(
@@ -261,6 +270,7 @@ def generate_series(
             actions=actions,
             extended=extended_hours,
             missing=missing,
+            until=until,
         )
         return dict(rows if full or month else rows[:100])
     daily = daily_history(symbol, end, actions)
