@@ -1,0 +1,154 @@
+"""The universe over three simulated days on the fake (STOCK_UNIVERSE=listing): a listing added
+and loaded on its first day, one delisted (no call after, history kept, shown delisted with its
+date), a ticker re-used by a new company (its bars told apart from the old company's), with the
+exact calls, listing rows and bars of every day."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from stockpipe.ingest import ingest_symbols
+from stockpipe.ingest.results import SymbolStatus
+from stockpipe.ingest.universe import refresh_listing, symbols, tracked_symbols
+from stockpipe.store import Database
+from stockpipe.testing import FakeAlphaVantage
+from stockpipe.testing.listings import ListedCompany
+from tests.ingest.conftest import ContextFactory
+from tests.ingest.helpers import HISTORY, FakeClock, Row, expected_rows, stored_rows
+
+MONDAY, TUESDAY, WEDNESDAY = date(2024, 5, 6), date(2024, 5, 7), date(2024, 5, 8)
+COMPANIES = [
+    ListedCompany("KEEP", "Keeper Corp", "NYSE", "Stock", date(2015, 3, 2)),
+    ListedCompany("GONE", "Gone Away Inc", "NASDAQ", "Stock", date(2016, 1, 4), TUESDAY),
+    ListedCompany("NEWC", "Newcomer Holdings", "NASDAQ", "Stock", TUESDAY),
+    # RUSE: the old company is delisted on Tuesday, a new one takes the ticker on Wednesday.
+    ListedCompany("RUSE", "Old Reuse Corp", "NYSE", "Stock", date(2012, 6, 1), TUESDAY),
+    ListedCompany("RUSE", "New Reuse Inc", "NYSE", "Stock", WEDNESDAY),
+    # Outside the universe: an ETF (asset types: Stock), a BATS stock (exchanges: NYSE, NASDAQ).
+    ListedCompany("ETFX", "Index ETF Trust", "NYSE ARCA", "ETF", date(2014, 1, 2)),
+    ListedCompany("BATX", "Bats Only Corp", "BATS", "Stock", date(2013, 1, 2)),
+]
+ENV = {"STOCK_UNIVERSE": "listing", "STOCK_UNIVERSE_EXCHANGES": "NYSE,NASDAQ"}
+
+
+def evening(day: date) -> FakeClock:
+    return FakeClock(datetime(day.year, day.month, day.day, 22, 0, tzinfo=UTC))
+
+
+def table(db: Database, query: str) -> list[tuple[Any, ...]]:
+    return db.run(lambda conn: conn.execute(query.encode()).fetchall())
+
+
+def listing_rows(db: Database) -> list[tuple[Any, ...]]:
+    return table(
+        db,
+        "SELECT symbol, ipo_date, status, delisting_date, first_seen_on, last_seen_on"
+        " FROM stock_listing ORDER BY symbol, ipo_date",
+    )
+
+
+def served(symbol: str, day: date, first: date, until: date | None = None) -> list[Row]:
+    """The fake's full answer for `symbol` on `day`, kept from `first` (its IPO) on, before
+    `until` (its delisting)."""
+    return [
+        row
+        for row in expected_rows(symbol, end=day)
+        if row[0] >= first and (until is None or row[0] < until)
+    ]
+
+
+def run_day(
+    day: date, fake: FakeAlphaVantage, make_context: ContextFactory
+) -> tuple[list[tuple[str, str]], dict[str, tuple[SymbolStatus, int]]]:
+    """One day's scheduled refresh: the listing first (when due), then the universe's bars.
+    Returns the calls the fake saw (function, symbol) and each symbol's status and calls."""
+    fake.configure(end_date=day)
+    before = len(fake.calls())
+    ctx = make_context(at=evening(day), **ENV)
+    summary = ingest_symbols(ctx, tracked_symbols(ctx))
+    calls = [(c.function, c.symbol) for c in fake.calls()[before:]]
+    return calls, {r.symbol: (r.status, r.calls) for r in summary.results}
+
+
+def test_three_days_of_listings_delistings_and_a_reused_ticker(
+    db: Database, fake: FakeAlphaVantage, make_context: ContextFactory
+) -> None:
+    fake.set_listing(COMPANIES)
+    listing = [("LISTING_STATUS", ""), ("LISTING_STATUS", "")]  # state=active, state=delisted
+
+    # Monday: the first refresh; KEEP, GONE and the old RUSE are loaded in full.
+    calls, results = run_day(MONDAY, fake, make_context)
+    assert calls[:2] == listing
+    assert sorted(calls[2:]) == [("TIME_SERIES_DAILY", s) for s in ("GONE", "KEEP", "RUSE")]
+    assert results == {s: (SymbolStatus.LOADED, 1) for s in ("GONE", "KEEP", "RUSE")}
+    assert listing_rows(db) == [
+        ("BATX", date(2013, 1, 2), "Active", None, MONDAY, MONDAY),
+        ("ETFX", date(2014, 1, 2), "Active", None, MONDAY, MONDAY),
+        ("GONE", date(2016, 1, 4), "Active", None, MONDAY, MONDAY),
+        ("KEEP", date(2015, 3, 2), "Active", None, MONDAY, MONDAY),
+        ("RUSE", date(2012, 6, 1), "Active", None, MONDAY, MONDAY),
+    ]
+    for symbol in ("KEEP", "GONE", "RUSE"):
+        assert stored_rows(db, symbol) == expected_rows(symbol, end=MONDAY), symbol
+        assert len(stored_rows(db, symbol)) == HISTORY
+
+    # Tuesday: GONE and the old RUSE are delisted (no call for them), NEWC lists and loads.
+    calls, results = run_day(TUESDAY, fake, make_context)
+    assert calls[:2] == listing
+    assert sorted(calls[2:]) == [("TIME_SERIES_DAILY", "KEEP"), ("TIME_SERIES_DAILY", "NEWC")]
+    assert results == {"KEEP": (SymbolStatus.LOADED, 1), "NEWC": (SymbolStatus.LOADED, 1)}
+    assert listing_rows(db) == [
+        ("BATX", date(2013, 1, 2), "Active", None, MONDAY, TUESDAY),
+        ("ETFX", date(2014, 1, 2), "Active", None, MONDAY, TUESDAY),
+        ("GONE", date(2016, 1, 4), "Delisted", TUESDAY, MONDAY, TUESDAY),
+        ("KEEP", date(2015, 3, 2), "Active", None, MONDAY, TUESDAY),
+        ("NEWC", TUESDAY, "Active", None, TUESDAY, TUESDAY),
+        ("RUSE", date(2012, 6, 1), "Delisted", TUESDAY, MONDAY, TUESDAY),
+    ]
+    assert stored_rows(db, "NEWC") == served("NEWC", TUESDAY, TUESDAY)
+    assert [row[0] for row in stored_rows(db, "NEWC")] == [TUESDAY]
+    assert stored_rows(db, "GONE") == expected_rows("GONE", end=MONDAY), "history kept"
+
+    # Wednesday: a new company takes RUSE; GONE still costs nothing.
+    calls, results = run_day(WEDNESDAY, fake, make_context)
+    assert calls[:2] == listing
+    assert sorted(calls[2:]) == [
+        ("TIME_SERIES_DAILY", "KEEP"), ("TIME_SERIES_DAILY", "NEWC"),
+        ("TIME_SERIES_DAILY", "RUSE"),
+    ]  # fmt: skip
+    assert {s: r[1] for s, r in results.items()} == {"KEEP": 1, "NEWC": 1, "RUSE": 1}
+    assert listing_rows(db)[-2:] == [
+        ("RUSE", date(2012, 6, 1), "Delisted", TUESDAY, MONDAY, WEDNESDAY),
+        ("RUSE", WEDNESDAY, "Active", None, WEDNESDAY, WEDNESDAY),
+    ]
+    old_ruse = expected_rows("RUSE", end=MONDAY)
+    assert stored_rows(db, "RUSE") == [*old_ruse, *served("RUSE", WEDNESDAY, WEDNESDAY)]
+    assert stored_rows(db, "GONE") == expected_rows("GONE", end=MONDAY)
+    assert [row[0] for row in stored_rows(db, "KEEP")][-3:] == [MONDAY, TUESDAY, WEDNESDAY]
+    assert stored_rows(db, "KEEP")[-3:] == expected_rows("KEEP", end=WEDNESDAY)[-3:]
+    assert stored_rows(db, "NEWC") == served("NEWC", WEDNESDAY, TUESDAY)
+
+    # Each company of the re-used ticker, queried apart through stock_data_listed.
+    by_company = table(
+        db,
+        "SELECT listing_name, ipo_date, count(*), min(ts)::date, max(ts)::date"
+        " FROM stock_data_listed WHERE symbol = 'RUSE' GROUP BY 1, 2 ORDER BY 2",
+    )
+    assert by_company == [
+        ("Old Reuse Corp", date(2012, 6, 1), HISTORY, old_ruse[0][0], MONDAY),
+        ("New Reuse Inc", WEDNESDAY, 1, WEDNESDAY, WEDNESDAY),
+    ]
+    settings = make_context(**ENV).settings
+    assert symbols(db, settings) == ("KEEP", "NEWC", "RUSE")
+
+
+def test_the_listing_is_refreshed_once_a_day(
+    db: Database, fake: FakeAlphaVantage, make_context: ContextFactory
+) -> None:
+    fake.set_listing(COMPANIES)
+    fake.configure(end_date=MONDAY)
+    first = refresh_listing(make_context(at=evening(MONDAY), **ENV))
+    again = refresh_listing(make_context(at=evening(MONDAY), **ENV))
+    assert (first.status, first.calls, again.status, again.calls) == ("refreshed", 2, "not_due", 0)
+    assert len(fake.calls()) == 2
