@@ -40,6 +40,9 @@ def _register() -> None:
 
     main.add_command(actions_cmd.command)
     main.add_command(backfill_cmd.command)
+    from stockpipe.cli import universe_cmd
+
+    main.add_command(universe_cmd.command)
 
 
 _register()

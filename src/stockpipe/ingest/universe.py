@@ -58,6 +58,7 @@ class ListingRefresh:
     stored: StoredRefresh | None = None
     skipped: dict[str, int] = field(default_factory=dict)  # malformed rows by reason
     message: str = ""
+    reason: str = ""  # why a failed refresh failed
 
 
 def uses_listing(settings: Settings) -> bool:
@@ -83,7 +84,8 @@ def tracked_symbols(ctx: IngestContext) -> tuple[str, ...]:
     chosen = symbols(ctx.db, ctx.settings)
     if not chosen and refresh.status == "failed" and last_refresh(ctx.db) is None:
         raise UniverseUnavailable(
-            f"STOCK_UNIVERSE=listing: no listing stored yet and {refresh.message}"
+            f"STOCK_UNIVERSE=listing: no listing stored yet, and {refresh.reason}; the next"
+            " run tries again"
         )
     return chosen
 
@@ -124,7 +126,7 @@ def refresh_listing(ctx: IngestContext, *, force: bool = False) -> ListingRefres
 def _kept(day: date, calls: int, reason: str) -> ListingRefresh:
     message = f"{reason}; the stored listing is kept and the refresh is tried again next run"
     logger.warning("universe: %s", message)
-    return ListingRefresh("failed", day, calls, message=message)
+    return ListingRefresh("failed", day, calls, message=message, reason=reason)
 
 
 def _implausible(db: Database, fetched: list[Listing]) -> str:
