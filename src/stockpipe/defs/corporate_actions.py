@@ -24,6 +24,7 @@ from stockpipe.ingest.corporate_actions import (
     ActionStatus,
     refresh_corporate_actions,
 )
+from stockpipe.ingest.universe import UniverseUnavailable, tracked_symbols
 from stockpipe.logs import library_logs_to
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store.errors import DatabaseError, TransientDatabaseError
@@ -57,8 +58,8 @@ def corporate_actions(
             stockpipe.ingest_context(run_id=context.run.run_id) as ctx,
             library_logs_to(context.log.log, ctx.settings),
         ):
-            summary = refresh_corporate_actions(ctx, ctx.settings.stock_symbols)
-    except (SettingsError, DatabaseError) as exc:
+            summary = refresh_corporate_actions(ctx, tracked_symbols(ctx))
+    except (SettingsError, DatabaseError, UniverseUnavailable) as exc:
         if isinstance(exc, TransientDatabaseError):
             raise
         # Bad configuration, credentials or schema: retrying cannot help.

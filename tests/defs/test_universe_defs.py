@@ -1,0 +1,72 @@
+"""Dagster with STOCK_UNIVERSE=listing: the partitions are the stored universe when the code
+loads (STOCK_SYMBOLS before the first listing), and the schedule's run over every partition
+follows today's universe, refreshed first."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+import pytest
+
+from stockpipe.market_calendar import latest_completed_session
+from stockpipe.store import Database
+from stockpipe.testing import FakeAlphaVantage
+from stockpipe.testing.listings import ListedCompany
+from tests.defs.conftest import load_definitions, run_stock_job
+
+STOCK_DATA = dg.AssetKey("stock_data")
+
+
+@pytest.fixture
+def listing_env(
+    pipeline_env: pytest.MonkeyPatch, fake_av_env: FakeAlphaVantage
+) -> FakeAlphaVantage:
+    today = latest_completed_session()
+    fake_av_env.set_listing(
+        [
+            ListedCompany("KEEP", "Keeper Corp", "NYSE", "Stock", date(2015, 3, 2)),
+            ListedCompany("GONE", "Gone Away Inc", "NASDAQ", "Stock", date(2016, 1, 4), today),
+            ListedCompany("NEWC", "Newcomer Holdings", "NASDAQ", "Stock", today),
+        ]
+    )
+    pipeline_env.setenv("STOCK_UNIVERSE", "listing")
+    pipeline_env.setenv("STOCK_SYMBOLS", "KEEP")
+    return fake_av_env
+
+
+def calls(fake: FakeAlphaVantage) -> list[tuple[str, str]]:
+    return sorted((c.function, c.symbol) for c in fake.calls())
+
+
+def symbols_stored(db: Database) -> list[str]:
+    rows = db.run(
+        lambda conn: conn.execute("SELECT DISTINCT symbol FROM stock_data ORDER BY 1").fetchall()
+    )
+    return [row[0] for row in rows]
+
+
+def test_the_scheduled_run_follows_todays_universe_and_the_next_load_makes_it_partitions(
+    listing_env: FakeAlphaVantage, db: Database
+) -> None:
+    before = load_definitions().resolve_job_def("stock_job").partitions_def
+    assert before is not None and before.get_partition_keys() == ["KEEP"]  # type: ignore[call-arg]
+    instance = dg.DagsterInstance.ephemeral()
+
+    first = run_stock_job(instance)
+
+    assert first.success
+    assert calls(listing_env) == [
+        ("LISTING_STATUS", ""), ("LISTING_STATUS", ""),
+        ("TIME_SERIES_DAILY", "KEEP"), ("TIME_SERIES_DAILY", "NEWC"),
+    ]  # fmt: skip
+    assert symbols_stored(db) == ["KEEP", "NEWC"]
+    assert instance.get_materialized_partitions(STOCK_DATA) == {"KEEP"}
+
+    after = load_definitions().resolve_job_def("stock_job").partitions_def
+    assert after is not None and after.get_partition_keys() == ["KEEP", "NEWC"]  # type: ignore[call-arg]
+    spent = len(listing_env.calls())
+    second = run_stock_job(instance)
+    assert second.success
+    assert len(listing_env.calls()) == spent, "refreshed today, every symbol up to date"
+    assert instance.get_materialized_partitions(STOCK_DATA) == {"KEEP", "NEWC"}
