@@ -8,9 +8,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+
 from stockpipe.ingest import ingest_symbols
+from stockpipe.ingest.backfill import preview_backfill
+from stockpipe.ingest.corporate_actions import refresh_corporate_actions
 from stockpipe.ingest.results import SymbolStatus
-from stockpipe.ingest.universe import refresh_listing, symbols, tracked_symbols
+from stockpipe.ingest.universe import (
+    UniverseUnavailable,
+    refresh_listing,
+    symbols,
+    tracked_symbols,
+)
+from stockpipe.ingest.universe_report import listing_lines
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from stockpipe.testing.listings import ListedCompany
@@ -141,6 +151,14 @@ def test_three_days_of_listings_delistings_and_a_reused_ticker(
     ]
     settings = make_context(**ENV).settings
     assert symbols(db, settings) == ("KEEP", "NEWC", "RUSE")
+    # What `stockpipe status` says below its table.
+    assert listing_lines(db, ["GONE", "KEEP", "RUSE"]) == [
+        "GONE: delisted on 2024-05-07 (Gone Away Inc, NASDAQ); its history is kept and it costs"
+        " no further call",
+        "RUSE: ticker re-used: Old Reuse Corp (IPO 2012-06-01, delisted 2024-05-07) then New"
+        " Reuse Inc (IPO 2024-05-08); its bars stay in one series, told apart by"
+        " stock_data_listed (WHERE symbol = 'RUSE' AND ipo_date = ...)",
+    ]
 
 
 def test_the_listing_is_refreshed_once_a_day(
@@ -152,3 +170,65 @@ def test_the_listing_is_refreshed_once_a_day(
     again = refresh_listing(make_context(at=evening(MONDAY), **ENV))
     assert (first.status, first.calls, again.status, again.calls) == ("refreshed", 2, "not_due", 0)
     assert len(fake.calls()) == 2
+
+
+def test_symbols_mode_is_stock_symbols_exactly_with_no_read_and_no_call(
+    db: Database, fake: FakeAlphaVantage, make_context: ContextFactory
+) -> None:
+    fake.set_listing(COMPANIES)
+    ctx = make_context(STOCK_SYMBOLS="msft,IBM,msft")
+    assert symbols(db, ctx.settings) == ("MSFT", "IBM")
+    assert tracked_symbols(ctx) == ("MSFT", "IBM")
+    assert fake.calls() == [] and listing_rows(db) == []
+
+
+def test_a_truncated_active_answer_is_refused_and_the_stored_listing_kept(
+    db: Database, fake: FakeAlphaVantage, make_context: ContextFactory
+) -> None:
+    fake.set_listing(COMPANIES)
+    fake.configure(end_date=MONDAY)
+    refresh_listing(make_context(at=evening(MONDAY), **ENV))
+    stored = listing_rows(db)
+    fake.set_listing(COMPANIES[:1])  # 1 active listing against 5
+    fake.configure(end_date=TUESDAY)
+    ctx = make_context(at=evening(TUESDAY), **ENV)
+    refused = refresh_listing(ctx)
+    assert (refused.status, refused.calls) == ("failed", 2)
+    assert refused.reason == (
+        "LISTING_STATUS named 1 active listings against 5 on 2024-05-06; refused as a truncated"
+        " answer"
+    )
+    assert listing_rows(db) == stored
+    assert tracked_symbols(ctx) == ("GONE", "KEEP", "RUSE"), "Monday's universe, refreshed again"
+    assert len(fake.calls()) == 6
+
+
+def test_a_spent_budget_keeps_the_listing_and_without_one_the_run_cannot_start(
+    db: Database, fake: FakeAlphaVantage, make_context: ContextFactory
+) -> None:
+    fake.set_listing(COMPANIES)
+    fake.configure(end_date=MONDAY)
+    ctx = make_context(at=evening(MONDAY), API_DAILY_BUDGET=1, **ENV)
+    with pytest.raises(UniverseUnavailable) as raised:
+        tracked_symbols(ctx)
+    assert str(raised.value) == (
+        "STOCK_UNIVERSE=listing: no listing stored yet, and LISTING_STATUS failed: the daily"
+        " budget of 1 API calls is spent (1 calls on 2024-05-06, US/Eastern); raise"
+        " API_DAILY_BUDGET or wait for tomorrow; the next run tries again"
+    )
+    assert len(fake.calls()) == 1 and listing_rows(db) == [], "nothing half-stored"
+
+
+def test_corporate_actions_and_the_backfill_follow_the_universe(
+    db: Database, fake: FakeAlphaVantage, make_context: ContextFactory
+) -> None:
+    fake.set_listing(COMPANIES)
+    fake.configure(end_date=MONDAY)
+    ctx = make_context(at=evening(MONDAY), API_DAILY_BUDGET=50, STOCK_SERIES="daily", **ENV)
+    # Before today's refresh: its two listing calls and a call per stored universe symbol
+    # (none yet); after it, the three symbols' daily refresh.
+    assert preview_backfill(ctx).progress.budget.reserve == 2
+    refresh_corporate_actions(ctx, tracked_symbols(ctx))
+    assert sorted({c.symbol for c in fake.calls()}) == ["", "GONE", "KEEP", "RUSE"]
+    assert preview_backfill(ctx).progress.budget.reserve == 3
+    assert sorted({u.symbol for u in preview_backfill(ctx).plan.units}) == ["GONE", "KEEP", "RUSE"]
