@@ -13,6 +13,7 @@ import pytest
 from stockpipe.ingest import ingest_symbols
 from stockpipe.ingest.backfill import preview_backfill
 from stockpipe.ingest.corporate_actions import refresh_corporate_actions
+from stockpipe.ingest.overview import symbol_overview
 from stockpipe.ingest.results import SymbolStatus
 from stockpipe.ingest.universe import (
     UniverseUnavailable,
@@ -139,6 +140,10 @@ def test_three_days_of_listings_delistings_and_a_reused_ticker(
     assert stored_rows(db, "KEEP")[-3:] == expected_rows("KEEP", end=WEDNESDAY)[-3:]
     assert stored_rows(db, "NEWC") == served("NEWC", WEDNESDAY, TUESDAY)
 
+    # Tuesday, between the two companies, is no gap to repair: the refresh that saw the new
+    # company remembered it as a session the vendor has no bar for.
+    assert table(db, "SELECT symbol, day FROM vendor_missing_session") == [("RUSE", TUESDAY)]
+    assert symbol_overview(db, ["RUSE"], target=WEDNESDAY)[0].missing == 0
     # Each company of the re-used ticker, queried apart through stock_data_listed.
     by_company = table(
         db,

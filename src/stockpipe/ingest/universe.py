@@ -25,16 +25,24 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from stockpipe.alphavantage import AlphaVantageError, RateLimited
 from stockpipe.alphavantage.listings import Listing, ListingState
 from stockpipe.errors import StockpipeError
 from stockpipe.ingest.context import IngestContext
 from stockpipe.ingest.quota import quota_day
+from stockpipe.market_calendar import sessions_between
 from stockpipe.settings import Settings
-from stockpipe.store import Database
-from stockpipe.store.listings import StoredRefresh, last_refresh, store_listing, universe_symbols
+from stockpipe.store import Database, latest_bar_ts_by_symbol
+from stockpipe.store.listings import (
+    StoredRefresh,
+    last_refresh,
+    store_listing,
+    stored_listings,
+    universe_symbols,
+)
+from stockpipe.store.sessions import record_session_memory
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +126,31 @@ def refresh_listing(ctx: IngestContext, *, force: bool = False) -> ListingRefres
     if refused:
         return _kept(today, tally.calls, refused)
     stored = store_listing(ctx.db, fetched, day=today, now=ctx.clock.now(), skipped=dict(skipped))
+    _note_reused_tickers(ctx, stored)
     result = ListingRefresh("refreshed", today, tally.calls, stored, dict(skipped))
     logger.info("%s", describe_refresh(result))
     return result
+
+
+def _note_reused_tickers(ctx: IngestContext, stored: StoredRefresh) -> None:
+    """A new company under a ticker with stored daily bars of an older one: the sessions from
+    the old company's delisting to the new one's IPO have no bar at the vendor (nobody traded
+    under the ticker), so they are remembered as such (stockpipe.ingest.gaps) instead of being
+    holes a refresh would spend a full call on, or report as premium history."""
+    added = {c.symbol: c.ipo_date for c in stored.added}
+    if not added:
+        return
+    with_bars = {s for s, ts in latest_bar_ts_by_symbol(ctx.db, list(added)).items() if ts}
+    if not with_bars:
+        return
+    for item in stored_listings(ctx.db, sorted(with_bars)):
+        ipo = added[item.symbol]
+        if item.ipo_date < ipo and item.delisting_date is not None and item.delisting_date < ipo:
+            between = sessions_between(item.delisting_date, ipo - timedelta(days=1))
+            record_session_memory(
+                ctx.db, item.symbol, vendor_missing=between, at=ctx.clock.now(),
+                run_id=ctx.run_id,
+            )  # fmt: skip
 
 
 def _kept(day: date, calls: int, reason: str) -> ListingRefresh:
