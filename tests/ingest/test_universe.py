@@ -237,3 +237,23 @@ def test_corporate_actions_and_the_backfill_follow_the_universe(
     assert sorted({c.symbol for c in fake.calls()}) == ["", "GONE", "KEEP", "RUSE"]
     assert preview_backfill(ctx).progress.budget.reserve == 3
     assert sorted({u.symbol for u in preview_backfill(ctx).plan.units}) == ["GONE", "KEEP", "RUSE"]
+
+
+def test_filters_that_match_no_listing_give_an_empty_universe_and_say_so(
+    db: Database,
+    fake: FakeAlphaVantage,
+    make_context: ContextFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake.set_listing(COMPANIES)
+    fake.configure(end_date=MONDAY)
+    ctx = make_context(
+        at=evening(MONDAY), STOCK_UNIVERSE="listing", STOCK_UNIVERSE_EXCHANGES="BATS",
+        STOCK_UNIVERSE_ASSET_TYPES="ETF",
+    )  # fmt: skip
+    assert tracked_symbols(ctx) == ()
+    assert (
+        "universe: no active listing matches STOCK_UNIVERSE_EXCHANGES=BATS and"
+        " STOCK_UNIVERSE_ASSET_TYPES=ETF; nothing to refresh" in caplog.messages
+    )
+    assert len(fake.calls()) == 2

@@ -95,6 +95,13 @@ def tracked_symbols(ctx: IngestContext) -> tuple[str, ...]:
             f"STOCK_UNIVERSE=listing: no listing stored yet, and {refresh.reason}; the next"
             " run tries again"
         )
+    if not chosen:
+        logger.warning(
+            "universe: no active listing matches STOCK_UNIVERSE_EXCHANGES=%s and"
+            " STOCK_UNIVERSE_ASSET_TYPES=%s; nothing to refresh",
+            ",".join(ctx.settings.stock_universe_exchanges) or "(all)",
+            ",".join(ctx.settings.stock_universe_asset_types),
+        )
     return chosen
 
 
