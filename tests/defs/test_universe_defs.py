@@ -4,12 +4,15 @@ follows today's universe, refreshed first."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import pytest
 
-from stockpipe.market_calendar import latest_completed_session
+from stockpipe.ingest import IngestContext
+from stockpipe.ingest.universe import refresh_listing
+from stockpipe.market_calendar import latest_completed_session, sessions_between
+from stockpipe.settings import Settings
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from stockpipe.testing.listings import ListedCompany
@@ -70,3 +73,28 @@ def test_the_scheduled_run_follows_todays_universe_and_the_next_load_makes_it_pa
     assert second.success
     assert len(listing_env.calls()) == spent, "refreshed today, every symbol up to date"
     assert instance.get_materialized_partitions(STOCK_DATA) == {"KEEP", "NEWC"}
+
+
+def test_a_run_of_a_partition_delisted_since_the_code_loaded_costs_no_call(
+    listing_env: FakeAlphaVantage, db: Database
+) -> None:
+    today = latest_completed_session()
+    yesterday = sessions_between(today - timedelta(days=10), today - timedelta(days=1))[-1]
+    listing_env.configure(end_date=yesterday)  # GONE still trades, NEWC is not listed yet
+    with IngestContext(Settings.load(), db) as ctx:
+        assert refresh_listing(ctx).status == "refreshed"
+    job = load_definitions().resolve_job_def("stock_job")
+    assert job.partitions_def is not None
+    assert job.partitions_def.get_partition_keys() == ["GONE", "KEEP"]  # type: ignore[call-arg]
+    # The next day: the listing is due again and says GONE is delisted.
+    db.run(lambda conn: conn.execute("DELETE FROM stock_listing_refresh"))
+    listing_env.configure(end_date=today)
+    spent = len(listing_env.calls())
+
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), partition_key="GONE", raise_on_error=False
+    )
+
+    assert result.success
+    assert [c.function for c in listing_env.calls()[spent:]] == ["LISTING_STATUS"] * 2
+    assert symbols_stored(db) == []
