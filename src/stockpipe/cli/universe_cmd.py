@@ -103,12 +103,12 @@ def _dry_run_lines(ctx: IngestContext, view: UniverseView, today: date) -> list[
         lines.append("STOCK_UNIVERSE=symbols: runs follow STOCK_SYMBOLS, not this listing.")
         return lines
     lines.append(
-        f"next run with the stored listing: {len(plan.start_loading)} tracked symbols with no"
+        f"next run with the stored listing: {len(plan.start_loading):,} tracked symbols with no"
         f" bars yet would be loaded{_names(plan.start_loading)}"
     )
     stopped = [f"{symbol} ({why})" for symbol, why in plan.stopped]
     lines.append(
-        f"{len(stopped)} symbols with stored bars are no longer tracked and cost no call"
+        f"{len(stopped):,} symbols with stored bars are no longer tracked and cost no call"
         f" (history kept){_names(stopped)}"
     )
     return lines
@@ -117,7 +117,7 @@ def _dry_run_lines(ctx: IngestContext, view: UniverseView, today: date) -> list[
 def _names(items: list[str] | tuple[str, ...]) -> str:
     if not items:
         return ""
-    more = f", and {len(items) - SHOWN} more" if len(items) > SHOWN else ""
+    more = f", and {len(items) - SHOWN:,} more" if len(items) > SHOWN else ""
     return ": " + ", ".join(items[:SHOWN]) + more
 
 
@@ -139,8 +139,8 @@ def _print_view(view: UniverseView, settings: Settings, since: date) -> None:
         click.echo(f"tracked: {len(view.tracked):,} symbols")
     listed = [describe_listing(i) for i in view.listed_since(since)]
     delisted = [describe_listing(i) for i in view.delisted_since(since)]
-    click.echo(f"listed since {since}: {len(listed)}{_names(listed)}")
-    click.echo(f"delisted since {since}: {len(delisted)}{_names(delisted)}")
+    click.echo(f"listed since {since}: {len(listed):,}{_names(listed)}")
+    click.echo(f"delisted since {since}: {len(delisted):,}{_names(delisted)}")
     reused = [
         reused_line(symbol, companies)
         for symbol, companies in view.reused().items()
