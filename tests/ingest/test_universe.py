@@ -5,6 +5,7 @@ exact calls, listing rows and bars of every day."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -257,3 +258,16 @@ def test_filters_that_match_no_listing_give_an_empty_universe_and_say_so(
         " STOCK_UNIVERSE_ASSET_TYPES=ETF; nothing to refresh" in caplog.messages
     )
     assert len(fake.calls()) == 2
+
+
+def test_two_runs_starting_together_refresh_the_listing_once(
+    db: Database, fake: FakeAlphaVantage, make_context: ContextFactory
+) -> None:
+    fake.set_listing(COMPANIES)
+    fake.configure(end_date=MONDAY)
+    fake.set_delay(0.2)  # the first refresh is still fetching when the second one starts
+    contexts = [make_context(at=evening(MONDAY), **ENV) for _ in range(2)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(refresh_listing, contexts))
+    assert sorted((r.status, r.calls) for r in results) == [("not_due", 0), ("refreshed", 2)]
+    assert [c.function for c in fake.calls()] == ["LISTING_STATUS"] * 2

@@ -38,6 +38,7 @@ from stockpipe.store import Database, latest_bar_ts_by_symbol
 from stockpipe.store.listings import (
     StoredRefresh,
     last_refresh,
+    refresh_lock,
     store_listing,
     stored_listings,
     universe_symbols,
@@ -116,7 +117,19 @@ def refresh_listing(ctx: IngestContext, *, force: bool = False) -> ListingRefres
     is kept and the result says why; a database that cannot be read raises DatabaseError."""
     today = quota_day(ctx.clock.now())
     if not force and not refresh_due(ctx.db, today):
-        return ListingRefresh("not_due", today, message=f"the listing was refreshed on {today}")
+        return _not_due(today)
+    with refresh_lock(ctx.db):
+        # Another process may have refreshed while this one waited for the lock.
+        if not force and not refresh_due(ctx.db, today):
+            return _not_due(today)
+        return _refresh(ctx, today)
+
+
+def _not_due(today: date) -> ListingRefresh:
+    return ListingRefresh("not_due", today, message=f"the listing was refreshed on {today}")
+
+
+def _refresh(ctx: IngestContext, today: date) -> ListingRefresh:
     fetched: list[Listing] = []
     skipped: Counter[str] = Counter()
     with ctx.gate.attribute(*_LEDGER_LABEL) as tally:

@@ -10,7 +10,8 @@ delisting leaves the universe, and keeps its row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from stockpipe.store.db import Database
 if TYPE_CHECKING:
     from stockpipe.alphavantage.listings import Listing
 
+# pg_advisory_lock(int, int) namespace "LIST": one listing refresh at a time, every process.
+_LOCK_CLASS, _LOCK_KEY = 0x4C495354, 0
 _COLUMNS = ("symbol", "ipo_date", "name", "exchange", "asset_type", "delisting_date", "status")
 # Every part of one statement sees the same snapshot: `previous` is the table before the merge.
 _MERGE = """
@@ -145,6 +148,22 @@ class RefreshRecord:
     refreshed_at: datetime
     active_rows: int
     delisted_rows: int
+
+
+@contextmanager
+def refresh_lock(db: Database) -> Iterator[None]:
+    """Held while one process refreshes the listing (its calls included): a second process
+    starting the day's first run waits, then finds the refresh done instead of making its two
+    calls again. A session lock on a connection kept out of the pool meanwhile; a process that
+    dies releases it with its connection."""
+    with db.pool.connection() as conn:
+        conn.autocommit = True
+        conn.execute("SELECT pg_advisory_lock(%s, %s)", (_LOCK_CLASS, _LOCK_KEY))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s, %s)", (_LOCK_CLASS, _LOCK_KEY))
+            conn.autocommit = False
 
 
 def last_refresh(db: Database) -> RefreshRecord | None:
