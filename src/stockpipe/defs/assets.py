@@ -54,11 +54,11 @@ def _description(series: Series) -> str:
     if series is DAILY:
         return (
             "Daily bars from Alpha Vantage in the PostgreSQL table stock_data, "
-            "one partition per symbol of STOCK_SYMBOLS."
+            "one partition per symbol of the universe (STOCK_SYMBOLS, or the listing)."
         )
     return (
         f"{series.description}, from Alpha Vantage in the PostgreSQL table {series.table.name},"
-        " one partition per symbol of STOCK_SYMBOLS."
+        " one partition per symbol of the universe (STOCK_SYMBOLS, or the listing)."
     )
 
 

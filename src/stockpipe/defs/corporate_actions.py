@@ -47,7 +47,7 @@ SCHEDULE_NAME = "corporate_actions_schedule"
     group_name="stocks",
     kinds={"postgres"},
     description="Splits and dividends (Alpha Vantage SPLITS and DIVIDENDS) of every symbol of "
-    "STOCK_SYMBOLS in stock_splits and stock_dividends, each symbol fetched again every "
+    "the universe in stock_splits and stock_dividends, each symbol fetched again every "
     "CORPORATE_ACTIONS_REFRESH_DAYS; the view stock_data_adjusted follows them.",
 )
 def corporate_actions(
@@ -113,7 +113,7 @@ def build_corporate_actions_job() -> "UnresolvedAssetJobDefinition":
         selection=dg.AssetSelection.assets(corporate_actions),
         # One step: run it inside the run worker, as the series' jobs do.
         executor_def=dg.in_process_executor,
-        description="Fetch the splits and dividends of every symbol of STOCK_SYMBOLS that is "
+        description="Fetch the splits and dividends of every symbol of the universe that is "
         "due, report what changed, and mark adjusted series for a refetch.",
     )
 
