@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import dagster as dg
 import pytest
 
+from stockpipe.defs.alerts import FRESHNESS_SENSOR
 from stockpipe.ingest import IngestContext
 from stockpipe.ingest.universe import refresh_listing
 from stockpipe.market_calendar import latest_completed_session, sessions_between
@@ -17,6 +18,7 @@ from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from stockpipe.testing.listings import ListedCompany
 from tests.defs.conftest import load_definitions, run_stock_job
+from tests.fixtures.alert_receivers import WebhookReceiver
 
 STOCK_DATA = dg.AssetKey("stock_data")
 
@@ -98,3 +100,31 @@ def test_a_run_of_a_partition_delisted_since_the_code_loaded_costs_no_call(
     assert result.success
     assert [c.function for c in listing_env.calls()[spent:]] == ["LISTING_STATUS"] * 2
     assert symbols_stored(db) == []
+
+
+def test_the_freshness_sensor_watches_the_universe_not_a_delisted_symbol(
+    listing_env: FakeAlphaVantage,
+    pipeline_env: pytest.MonkeyPatch,
+    webhook: WebhookReceiver,
+    db: Database,
+) -> None:
+    pipeline_env.setenv("ALERT_SLACK_WEBHOOK_URL", webhook.webhook_url)
+    for symbol in ("KEEP", "GONE"):  # both a year old
+        db.run(
+            lambda conn, symbol=symbol: conn.execute(
+                "INSERT INTO stock_data (symbol, ts, open, high, low, close, volume, raw)"
+                " VALUES (%s, '2025-06-02 00:00 America/New_York', 1, 1, 1, 1, 1, '{}')",
+                (symbol,),
+            )
+        )
+    with IngestContext(Settings.load(), db) as ctx:
+        assert refresh_listing(ctx).status == "refreshed"  # GONE is delisted today
+    sensor = load_definitions().resolve_sensor_def(FRESHNESS_SENSOR)
+
+    result = sensor.evaluate_tick(dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral()))
+
+    [alert] = webhook.delivered()
+    assert alert.text.splitlines()[0] == "*stockpipe: 1 symbol stale for more than 36 h*"
+    assert alert.text.splitlines()[1].startswith("daily/KEEP in stock_data: newest bar 2025-06-02")
+    assert "GONE" not in alert.text
+    assert result.skip_message == "1 of 2 symbol series stale"  # KEEP and NEWC, no GONE
