@@ -33,14 +33,18 @@ class UniverseView:
         return [i for i in self.listings if i.status == "Active" and i.last_seen_on == day]
 
     def matches(self, item: StoredListing) -> bool:
-        on_exchange = not self.exchanges or item.exchange in self.exchanges
-        return on_exchange and item.asset_type.lower() in {t.lower() for t in self.asset_types}
+        return self.tracks(item.exchange, item.asset_type)
+
+    def tracks(self, exchange: str, asset_type: str) -> bool:
+        """Whether STOCK_UNIVERSE_EXCHANGES and STOCK_UNIVERSE_ASSET_TYPES take this kind."""
+        on_exchange = not self.exchanges or exchange in self.exchanges
+        return on_exchange and asset_type.lower() in {t.lower() for t in self.asset_types}
 
     def counts(self) -> list[tuple[str, str, int, bool]]:
         """(exchange, asset type, active listings, tracked?) by exchange then type."""
         counted = Counter((i.exchange, i.asset_type) for i in self.current())
         return [
-            (exchange, kind, count, self.matches(_probe(exchange, kind)))
+            (exchange, kind, count, self.tracks(exchange, kind))
             for (exchange, kind), count in sorted(counted.items())
         ]
 
@@ -63,11 +67,6 @@ class UniverseView:
         for item in self.listings:
             by_symbol.setdefault(item.symbol, []).append(item)
         return {s: items for s, items in by_symbol.items() if len(items) > 1}
-
-
-def _probe(exchange: str, kind: str) -> StoredListing:
-    day = date.min
-    return StoredListing("", day, "", exchange, kind, None, "Active", day, day)
 
 
 def universe_view(db: Database, settings: Settings) -> UniverseView:
