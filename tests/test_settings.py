@@ -164,3 +164,43 @@ def test_the_corporate_actions_schedule_runs_after_the_daily_refresh_by_default(
         "30 6 * * *",
         "0 6 * * *",
     )
+
+
+def test_the_universe_is_stock_symbols_unless_the_listing_is_asked_for() -> None:
+    settings = Settings.load()
+    assert settings.stock_universe == "symbols"
+    assert settings.stock_universe_exchanges == ()
+    assert settings.stock_universe_asset_types == ("Stock",)
+
+
+def test_universe_filters_are_matched_without_case_or_spacing_and_spelt_as_the_vendor_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STOCK_UNIVERSE", " Listing ")
+    monkeypatch.setenv("STOCK_UNIVERSE_EXCHANGES", "nasdaq, nyse   arca,NASDAQ")
+    monkeypatch.setenv("STOCK_UNIVERSE_ASSET_TYPES", "etf,STOCK")
+    settings = Settings.load()
+    assert settings.stock_universe == "listing"
+    assert settings.stock_universe_exchanges == ("NASDAQ", "NYSE ARCA")
+    assert settings.stock_universe_asset_types == ("ETF", "Stock")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("STOCK_UNIVERSE", "every", "'every' is not a universe; choose symbols or listing"),
+        ("STOCK_UNIVERSE_EXCHANGES", "LSE", "'LSE' is not an exchange of LISTING_STATUS"),
+        ("STOCK_UNIVERSE_ASSET_TYPES", "Bond", "'Bond' is not an asset type of LISTING_STATUS"),
+        ("STOCK_UNIVERSE_ASSET_TYPES", "", "no asset type given; choose from Stock, ETF"),
+    ],
+    ids=["an unknown universe", "an exchange LISTING_STATUS never names", "a bond",
+         "no asset type at all"],
+)  # fmt: skip
+def test_a_bad_universe_setting_is_rejected_in_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as raised:
+        Settings.load()
+    [line] = str(raised.value).splitlines()[1:]
+    assert line.startswith(f"  {variable}: ") and message in line

@@ -29,6 +29,11 @@ DataType = Literal["json", "csv"]
 # the two equal: settings sit below the vendor package).
 IntradayInterval = Literal["1min", "5min", "15min", "30min", "60min"]
 SmtpSecurity = Literal["starttls", "ssl", "plain"]
+StockUniverse = Literal["symbols", "listing"]
+# The exchanges and asset types LISTING_STATUS writes (stockpipe.alphavantage.listings), as
+# the vendor spells them; a name outside these is a typo, caught at start-up.
+LISTING_EXCHANGES = ("NYSE", "NASDAQ", "NYSE ARCA", "NYSE MKT", "BATS")
+LISTING_ASSET_TYPES = ("Stock", "ETF")
 # Good enough to catch a typo (a missing @, a stray space); the SMTP server has the last word.
 _EMAIL = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+$")
 _HTTP_URL = re.compile(r"^https?://[^\s/]+[^\s]*$")
@@ -47,6 +52,26 @@ def check_month(value: str) -> str:
     if text < FIRST_INTRADAY_MONTH:
         raise ValueError(f"{text} is before {FIRST_INTRADAY_MONTH}, where intraday history starts")
     return text
+
+
+def _choose(value: object, known: tuple[str, ...], what: str, *, empty_ok: bool) -> tuple[str, ...]:
+    """A comma-separated choice among `known`, matched without regard to case or spacing and
+    returned as the vendor spells it; ValueError naming a typo and the choices."""
+    items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    by_key = {" ".join(name.split()).upper(): name for name in known}
+    chosen: list[str] = []
+    for item in items:
+        key = " ".join(str(item).split()).upper()
+        if not key:
+            continue
+        if key not in by_key:
+            raise ValueError(f"{str(item).strip()!r} is not an {what} of LISTING_STATUS; choose"
+                             f" from {', '.join(known)}")  # fmt: skip
+        if by_key[key] not in chosen:
+            chosen.append(by_key[key])
+    if not chosen and not empty_ok:
+        raise ValueError(f"no {what} given; choose from {', '.join(known)}")
+    return tuple(chosen)
 
 
 class SettingsError(StockpipeError, ValueError):
@@ -146,6 +171,34 @@ class Settings(BaseSettings):
     intraday_schedule_cron: str | None = Field(
         default=None, validation_alias="INTRADAY_SCHEDULE_CRON"
     )
+
+    # --- universe (stockpipe.ingest.universe): STOCK_SYMBOLS, or the vendor's listing ---
+    stock_universe: StockUniverse = Field(default="symbols", validation_alias="STOCK_UNIVERSE")
+    # () = every exchange
+    stock_universe_exchanges: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias="STOCK_UNIVERSE_EXCHANGES"
+    )
+    stock_universe_asset_types: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("Stock",), validation_alias="STOCK_UNIVERSE_ASSET_TYPES"
+    )
+
+    @field_validator("stock_universe", mode="before")
+    @classmethod
+    def _check_universe(cls, value: object) -> str:
+        text = str(value).strip().lower()
+        if text not in ("symbols", "listing"):
+            raise ValueError(f"{value!r} is not a universe; choose symbols or listing")
+        return text
+
+    @field_validator("stock_universe_exchanges", mode="before")
+    @classmethod
+    def _split_exchanges(cls, value: object) -> tuple[str, ...]:
+        return _choose(value, LISTING_EXCHANGES, "exchange", empty_ok=True)
+
+    @field_validator("stock_universe_asset_types", mode="before")
+    @classmethod
+    def _split_asset_types(cls, value: object) -> tuple[str, ...]:
+        return _choose(value, LISTING_ASSET_TYPES, "asset type", empty_ok=False)
 
     @field_validator("stock_series", mode="before")
     @classmethod

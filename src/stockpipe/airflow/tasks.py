@@ -32,12 +32,13 @@ from stockpipe.ingest.corporate_actions import (
     refresh_corporate_actions,
 )
 from stockpipe.ingest.results import RunSummary, SymbolResult, SymbolStatus
+from stockpipe.ingest.universe import UniverseUnavailable, tracked_symbols
 from stockpipe.logs import LIBRARY_LOGGER
 from stockpipe.market_calendar import NEW_YORK
 from stockpipe.redact import redact
 from stockpipe.scheduling import series_schedule
 from stockpipe.settings import Settings, SettingsError
-from stockpipe.store import Database, DatabaseError, TransientDatabaseError
+from stockpipe.store import DatabaseError, TransientDatabaseError
 
 logger = logging.getLogger("stockpipe.airflow")
 
@@ -79,15 +80,19 @@ def load_settings() -> Settings:
 
 
 def plan(*, per_chunk: int, max_chunks: int) -> list[list[str]]:
-    """STOCK_SYMBOLS in chunks, in the order the library would take them."""
+    """The universe in chunks, in the order the library would take them. With
+    STOCK_UNIVERSE=listing the listing is refreshed first when today's refresh is due (two
+    calls), so every chunk of the run follows the same, current universe."""
     settings = load_settings()
     try:
-        with Database.from_settings(settings) as db:
+        with IngestContext.from_settings(settings) as ctx:
             return plan_chunks(
-                db, settings.stock_symbols, per_chunk=per_chunk, max_chunks=max_chunks
+                ctx.db, tracked_symbols(ctx), per_chunk=per_chunk, max_chunks=max_chunks
             )
     except DatabaseError as exc:
         raise _for_airflow(exc, settings) from None
+    except UniverseUnavailable as exc:
+        raise AirflowFailException(str(exc)) from None
 
 
 def due(series: str, when: datetime) -> bool:
@@ -163,10 +168,12 @@ def refresh_actions() -> ActionsReport:
     try:
         with IngestContext.from_settings(settings) as ctx:
             summary = refresh_corporate_actions(
-                ctx, settings.stock_symbols, on_result=_log_action_result
+                ctx, tracked_symbols(ctx), on_result=_log_action_result
             )
     except DatabaseError as exc:
         raise _for_airflow(exc, settings) from None
+    except UniverseUnavailable as exc:
+        raise AirflowFailException(str(exc)) from None
     report = report_actions(summary)
     if report["failed"]:
         reasons = "; ".join(f"{item} ({why})" for item, why in report["failed"].items())

@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
@@ -41,6 +42,12 @@ from stockpipe.alphavantage.errors import (
     Outcome,
 )
 from stockpipe.alphavantage.gate import CallGate, OpenGate
+from stockpipe.alphavantage.listings import (
+    ListingRequest,
+    Listings,
+    ListingState,
+    parse_listing_csv,
+)
 from stockpipe.alphavantage.network import (
     DeadlineExceeded,
     TooLarge,
@@ -158,6 +165,16 @@ class AlphaVantageClient(ClosesOnExit):
         """Every dividend Alpha Vantage lists for `symbol` (DIVIDENDS), declared ones included."""
         request = ActionRequest(symbol, ActionFunction.DIVIDENDS)
         return self._with_retries(request, lambda r: parse_dividends(self._document(r), r))
+
+    def fetch_listing(self, state: ListingState, on: date | None = None) -> Listings:
+        """LISTING_STATUS for one state (today's, or as of `on`), classified and retried alike."""
+        return self._with_retries(ListingRequest(state, on), self._listing_attempt)
+
+    def _listing_attempt(self, request: ListingRequest) -> Listings:
+        _, _, classified = self._send(request)
+        if classified.text is None:
+            raise MalformedResponse(f"expected CSV for {request.describe()}, got JSON data")
+        return parse_listing_csv(classified.text, request)
 
     def _document(self, request: CallRequest) -> dict[str, Any]:
         _, _, classified = self._send(request)

@@ -36,13 +36,10 @@ def _register() -> None:
 
     for module in (fetch_cmd, db_cmd, ingest_cmd, status_cmd, up_cmd, alerts_cmd):
         main.add_command(module.command)
-    from stockpipe.cli import actions_cmd, backfill_cmd
+    from stockpipe.cli import actions_cmd, backfill_cmd, launch_cmd, universe_cmd
 
-    main.add_command(actions_cmd.command)
-    main.add_command(backfill_cmd.command)
-    from stockpipe.cli import launch_cmd
-
-    main.add_command(launch_cmd.command)
+    for module in (actions_cmd, backfill_cmd, launch_cmd, universe_cmd):
+        main.add_command(module.command)
 
 
 _register()

@@ -12,6 +12,7 @@ from stockpipe.cli import configure_logging
 from stockpipe.cli.ingest_cmd import EXIT_CODES
 from stockpipe.ingest import IngestContext
 from stockpipe.ingest.corporate_actions import ActionsSummary, refresh_corporate_actions
+from stockpipe.ingest.universe import UniverseUnavailable, tracked_symbols
 from stockpipe.redact import redact
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store import DatabaseError
@@ -26,7 +27,11 @@ Exit codes:
 
 
 @click.command(name="actions", epilog=_EPILOG)
-@click.option("--symbols", metavar="A,B", help="Comma-separated tickers instead of STOCK_SYMBOLS.")
+@click.option(
+    "--symbols",
+    metavar="A,B",
+    help="Comma-separated tickers instead of the universe (STOCK_SYMBOLS, or the listing).",
+)
 @click.option(
     "--force",
     is_flag=True,
@@ -50,8 +55,9 @@ def command(symbols: str | None, force: bool) -> None:
     configure_logging(settings)
     try:
         with IngestContext.from_settings(settings) as context:
-            summary = refresh_corporate_actions(context, settings.stock_symbols, force=force)
-    except DatabaseError as exc:
+            chosen = settings.stock_symbols if symbols is not None else tracked_symbols(context)
+            summary = refresh_corporate_actions(context, chosen, force=force)
+    except (DatabaseError, UniverseUnavailable) as exc:
         click.echo(f"stockpipe actions: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)
     _print_summary(summary)

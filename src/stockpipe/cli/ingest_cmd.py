@@ -13,6 +13,7 @@ from stockpipe.cli import configure_logging
 from stockpipe.cli.options import interval_option, series_option
 from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.results import RunStatus, RunSummary, SymbolResult
+from stockpipe.ingest.universe import UniverseUnavailable, tracked_symbols
 from stockpipe.redact import redact
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store import DatabaseError
@@ -32,7 +33,8 @@ Exit codes:
 @click.option(
     "--symbols",
     metavar="A,B",
-    help="Comma-separated tickers to ingest instead of STOCK_SYMBOLS.",
+    help="Comma-separated tickers to ingest instead of the universe (STOCK_SYMBOLS, or the"
+    " listing with STOCK_UNIVERSE=listing).",
 )
 @click.option(
     "--output-size",
@@ -82,19 +84,22 @@ def command(
                 transient=True,
             ) as progress,
         ):
-            task = progress.add_task("", total=len(settings.stock_symbols))
+            # An explicit --symbols list is the run's universe; else STOCK_UNIVERSE decides
+            # (the listing is refreshed first when today's refresh is due).
+            chosen = settings.stock_symbols if symbols is not None else tracked_symbols(context)
+            task = progress.add_task("", total=len(chosen))
 
             def advance(result: SymbolResult) -> None:
                 progress.update(task, advance=1, description=f"{result.symbol} {result.status}")
 
             summary = ingest_symbols(
                 context,
-                settings.stock_symbols,
+                chosen,
                 on_result=advance,
                 retry_rejected=retry_rejected,
                 series=series,
             )
-    except DatabaseError as exc:
+    except (DatabaseError, UniverseUnavailable) as exc:
         click.echo(f"stockpipe ingest: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)
     _print_summary(summary, series)

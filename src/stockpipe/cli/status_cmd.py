@@ -18,6 +18,8 @@ from stockpipe.ingest.premium import active_denial
 from stockpipe.ingest.quota import BudgetInfo, budget_info
 from stockpipe.ingest.rejection import RETRY_HINT, Rejection
 from stockpipe.ingest.state import SymbolState
+from stockpipe.ingest.universe import symbols as universe_symbols
+from stockpipe.ingest.universe_report import listing_lines
 from stockpipe.market_calendar import latest_completed_session
 from stockpipe.redact import redact
 from stockpipe.series import DAILY, Series, series_named
@@ -29,7 +31,8 @@ from stockpipe.store.bar_changes import recent_bar_changes
 @click.option(
     "--symbols",
     metavar="A,B",
-    help="Only these tickers (default: STOCK_SYMBOLS plus every symbol already stored).",
+    help="Only these tickers (default: the universe, STOCK_SYMBOLS or the listing, plus every"
+    " symbol already stored).",
 )
 @series_option
 @interval_option
@@ -61,13 +64,14 @@ def command(symbols: str | None, series: str, interval: str | None, changes: boo
                 wanted = [s.strip().upper() for s in symbols.split(",") if s.strip()]
             else:
                 stored = stored_symbols(db, described)
-                wanted = list(dict.fromkeys([*settings.stock_symbols, *stored]))
+                wanted = list(dict.fromkeys([*universe_symbols(db, settings), *stored]))
             overviews = symbol_overview(
                 db, wanted, target=target, series=described, interval=shown_interval
             )
             budget = budget_info(db, settings)
             _, denied = active_denial(db, settings, described, datetime.now(UTC))
             corrected = recent_bar_changes(db, wanted, limit=SHOWN) if changes else None
+            listed = listing_lines(db, wanted)
     except DatabaseError as exc:
         click.echo(f"stockpipe status: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)
@@ -77,6 +81,8 @@ def command(symbols: str | None, series: str, interval: str | None, changes: boo
     for line in _gap_lines(overviews, target, full_allowed):
         click.echo(line)
     for line in _rejection_lines(overviews, settings.api_rejected_symbol_retry_days):
+        click.echo(line)
+    for line in listed:
         click.echo(line)
     if denied:
         click.echo(denied)

@@ -20,6 +20,7 @@ import dagster as dg
 
 from stockpipe.alerts import AlertService, RetryPolicy, channels_from_settings
 from stockpipe.defs.alert_runs import finished_run
+from stockpipe.ingest.universe import symbols as universe_symbols
 from stockpipe.logs import library_logs_to
 from stockpipe.settings import Settings
 from stockpipe.store import Database
@@ -141,12 +142,15 @@ def _freshness_sensor(settings: Settings) -> dg.SensorDefinition:
             library_logs_to(context.log.log, settings),
             Database.from_settings(settings, max_size=1) as db,
         ):
+            # The universe as stored (no call): a delisted symbol leaves it, and its incident
+            # resolves like that of a symbol removed from STOCK_SYMBOLS.
+            followed = universe_symbols(db, settings)
             stale = alert_service(settings, db).observe_freshness(
-                settings.stock_symbols,
+                followed,
                 series=settings.stock_series,
                 interval=settings.stock_intraday_interval,
             )
-        pairs = len(settings.stock_symbols) * len(settings.stock_series)
+        pairs = len(followed) * len(settings.stock_series)
         return dg.SkipReason(f"{stale} of {pairs} symbol series stale")
 
     return stockpipe_freshness_alerts

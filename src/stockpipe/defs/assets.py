@@ -13,6 +13,7 @@ loaded stays materialized in the UI even when another symbol fails the run.
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations
 # of decorated functions at definition time.
 
+import logging
 import queue
 import threading
 import warnings
@@ -25,6 +26,7 @@ from stockpipe.defs.resources import StockpipeResource
 from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.gap_memory import full_history_allowed_for
 from stockpipe.ingest.results import RunStatus, RunSummary, SymbolResult, SymbolStatus
+from stockpipe.ingest.universe import UniverseUnavailable, tracked_symbols, uses_listing
 from stockpipe.logs import library_logs_to
 from stockpipe.series import DAILY, Series
 from stockpipe.settings import SettingsError
@@ -41,6 +43,7 @@ TRANSIENT_RETRY = dg.RetryPolicy(
 )
 
 _REPORTED = (SymbolStatus.LOADED, SymbolStatus.UP_TO_DATE)
+logger = logging.getLogger(__name__)
 
 
 def build_stock_data_asset(partitions: dg.PartitionsDefinition[str]) -> dg.AssetsDefinition:
@@ -51,11 +54,11 @@ def _description(series: Series) -> str:
     if series is DAILY:
         return (
             "Daily bars from Alpha Vantage in the PostgreSQL table stock_data, "
-            "one partition per symbol of STOCK_SYMBOLS."
+            "one partition per symbol of the universe (STOCK_SYMBOLS, or the listing)."
         )
     return (
         f"{series.description}, from Alpha Vantage in the PostgreSQL table {series.table.name},"
-        " one partition per symbol of STOCK_SYMBOLS."
+        " one partition per symbol of the universe (STOCK_SYMBOLS, or the listing)."
     )
 
 
@@ -83,24 +86,26 @@ def build_series_asset(
     def stock_data(
         context: dg.AssetExecutionContext, stockpipe: StockpipeResource
     ) -> Iterator[dg.AssetMaterialization | dg.AssetObservation | dg.AssetCheckResult]:
-        symbols = list(context.partition_keys)
+        selected = list(context.partition_keys)
         try:
             with (
                 stockpipe.ingest_context(run_id=context.run.run_id) as ctx,
                 library_logs_to(context.log.log, ctx.settings),
             ):
+                symbols = run_symbols(ctx, selected, partitions.get_partition_keys())
+                partition_keys = set(partitions.get_partition_keys())
                 summary: RunSummary | None = None
                 for item in _ingest_as_reported(ctx, symbols, series):
                     if isinstance(item, RunSummary):
                         summary = item
-                    else:
+                    elif item.symbol in partition_keys:
                         yield symbol_event(context.asset_key, item)
                 interval = ctx.settings.stock_intraday_interval
                 full_allowed = series is not DAILY or full_history_allowed_for(ctx)
                 yield from evaluate_checks(
                     ctx.db, symbols, series, interval, full_allowed=full_allowed
                 )
-        except (SettingsError, DatabaseError) as exc:
+        except (SettingsError, DatabaseError, UniverseUnavailable) as exc:
             if isinstance(exc, TransientDatabaseError):
                 raise
             # Bad configuration, credentials or schema: retrying cannot help.
@@ -115,6 +120,26 @@ def build_series_asset(
             )
 
     return stock_data
+
+
+def run_symbols(ctx: IngestContext, selected: list[str], every_key: Sequence[str]) -> list[str]:
+    """The symbols a run ingests. STOCK_UNIVERSE=symbols: its partitions. listing: a run over
+    every partition (the schedule's) follows today's universe, refreshed first when due (new
+    listings included, though not partitions until the code reloads; their results are
+    logged, not reported per partition); a narrower run keeps only the selected symbols still
+    in the universe, so a delisted partition costs no call."""
+    if not uses_listing(ctx.settings):
+        return selected
+    tracked = tracked_symbols(ctx)
+    if set(selected) == set(every_key):
+        extra = sorted(set(tracked) - set(every_key))
+        if extra:
+            logger.info(
+                "%d symbols of today's universe are not partitions until the code location"
+                " reloads: %s", len(extra), ", ".join(extra[:20]),
+            )  # fmt: skip
+        return list(tracked)
+    return [symbol for symbol in selected if symbol in set(tracked)]
 
 
 def symbol_event(

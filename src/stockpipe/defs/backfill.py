@@ -131,8 +131,8 @@ def month_table(summary: BackfillSummary) -> str:
 @dg.job(
     name=JOB_NAME,
     executor_def=dg.in_process_executor,
-    description="Backfill the history of every symbol and series of STOCK_SYMBOLS and"
-    " STOCK_SERIES within the budget left after the scheduled refreshes.",
+    description="Backfill the history of every symbol of the universe (STOCK_SYMBOLS, or the"
+    " listing) and series of STOCK_SERIES within the budget left after the scheduled refreshes.",
 )
 def backfill_job() -> None:
     backfill_op()

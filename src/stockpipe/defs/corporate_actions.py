@@ -24,6 +24,7 @@ from stockpipe.ingest.corporate_actions import (
     ActionStatus,
     refresh_corporate_actions,
 )
+from stockpipe.ingest.universe import UniverseUnavailable, tracked_symbols
 from stockpipe.logs import library_logs_to
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store.errors import DatabaseError, TransientDatabaseError
@@ -46,7 +47,7 @@ SCHEDULE_NAME = "corporate_actions_schedule"
     group_name="stocks",
     kinds={"postgres"},
     description="Splits and dividends (Alpha Vantage SPLITS and DIVIDENDS) of every symbol of "
-    "STOCK_SYMBOLS in stock_splits and stock_dividends, each symbol fetched again every "
+    "the universe in stock_splits and stock_dividends, each symbol fetched again every "
     "CORPORATE_ACTIONS_REFRESH_DAYS; the view stock_data_adjusted follows them.",
 )
 def corporate_actions(
@@ -57,8 +58,8 @@ def corporate_actions(
             stockpipe.ingest_context(run_id=context.run.run_id) as ctx,
             library_logs_to(context.log.log, ctx.settings),
         ):
-            summary = refresh_corporate_actions(ctx, ctx.settings.stock_symbols)
-    except (SettingsError, DatabaseError) as exc:
+            summary = refresh_corporate_actions(ctx, tracked_symbols(ctx))
+    except (SettingsError, DatabaseError, UniverseUnavailable) as exc:
         if isinstance(exc, TransientDatabaseError):
             raise
         # Bad configuration, credentials or schema: retrying cannot help.
@@ -112,7 +113,7 @@ def build_corporate_actions_job() -> "UnresolvedAssetJobDefinition":
         selection=dg.AssetSelection.assets(corporate_actions),
         # One step: run it inside the run worker, as the series' jobs do.
         executor_def=dg.in_process_executor,
-        description="Fetch the splits and dividends of every symbol of STOCK_SYMBOLS that is "
+        description="Fetch the splits and dividends of every symbol of the universe that is "
         "due, report what changed, and mark adjusted series for a refetch.",
     )
 

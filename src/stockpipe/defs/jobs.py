@@ -30,8 +30,9 @@ def build_series_job(series: Series, asset: dg.AssetsDefinition) -> UnresolvedAs
         name=job_name(series),
         selection=dg.AssetSelection.assets(asset),
         executor_def=dg.in_process_executor,
-        description="Ingest every symbol of STOCK_SYMBOLS in one run and check the table."
+        description="Ingest every symbol of the universe (STOCK_SYMBOLS, or the listing) in one"
+        " run and check the table."
         if series is DAILY
-        else f"Ingest every symbol of STOCK_SYMBOLS into {series.table.name} in one run"
+        else f"Ingest every symbol of the universe into {series.table.name} in one run"
         " and check the table.",
     )

@@ -7,10 +7,12 @@ smoke test, benchmarks, a local demo):
     python -m stockpipe.testing.fake_alphavantage --host 127.0.0.1 --port 8765
 
 then point ALPHAVANTAGE_BASE_URL at the printed URL. Steer a running server over HTTP:
-POST /_control/{reset,configure,fault,series,body,prerender,actions,missing} with a JSON
-object, GET /_control/calls. SPLITS and DIVIDENDS are served too (see
+POST /_control/{reset,configure,fault,series,body,prerender,actions,missing,listing} with a
+JSON object, GET /_control/calls. SPLITS and DIVIDENDS are served too (see
 stockpipe.testing.corporate_actions): the daily series, adjusted close included, follows each
 symbol's actions. `missing` names sessions the vendor has no bar for (a halted stock).
+LISTING_STATUS serves a universe that changes with the fake's date (listing_size generated
+companies, plus `listing` ones; stockpipe.testing.listings), and bars follow it.
 """
 
 from __future__ import annotations
@@ -35,11 +37,26 @@ from stockpipe.testing import faults
 from stockpipe.testing.corporate_actions import NO_OVERRIDE, ActionOverride, as_rows
 from stockpipe.testing.faults import Fault, FaultRule
 from stockpipe.testing.http import Reply, serve
-from stockpipe.testing.payloads import action_rows, generate_series, render_csv, render_json
+from stockpipe.testing.listings import (
+    ListedCompany,
+    ListingBook,
+    companies_from,
+    generated_companies,
+    listing_reply,
+    sessions_outside,
+)
+from stockpipe.testing.payloads import (
+    _sessions,
+    action_rows,
+    generate_series,
+    render_csv,
+    render_json,
+)
 
 log = logging.getLogger(__name__)
 ACTION_FUNCTIONS = {f.value for f in ActionFunction}
 FUNCTIONS = {f.value for f in Function} | ACTION_FUNCTIONS
+LISTING_STATUS = "LISTING_STATUS"
 
 
 @dataclass
@@ -52,6 +69,8 @@ class FakeConfig:
     per_minute: int | None = None
     per_day: int | None = None
     delay: float = 0.0  # seconds before every answer
+    listing_size: int = 0  # companies in the generated LISTING_STATUS universe
+    listing_seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,6 +93,7 @@ class _Custom:
     bodies: dict[str, Reply] = field(default_factory=dict)
     actions: dict[str, ActionOverride] = field(default_factory=dict)  # by upper-case symbol
     missing: dict[str, frozenset[date]] = field(default_factory=dict)  # by upper-case symbol
+    listed: tuple[ListedCompany, ...] = ()  # LISTING_STATUS companies besides generated ones
 
 
 def _key(symbol: str, function: str | None) -> str:
@@ -213,6 +233,34 @@ class FakeAlphaVantage:
             else:
                 self._custom.missing.pop(symbol.upper(), None)
 
+    def set_listing(self, companies: Iterable[ListedCompany | dict[str, Any]]) -> None:
+        """LISTING_STATUS companies of a test, besides the generated `listing_size` ones (a
+        ticker may appear twice: a re-used one); their bars follow their listing dates."""
+        chosen = companies_from(companies)
+        with self._lock:
+            self._custom.listed = chosen
+
+    def _book(self) -> ListingBook:
+        key = (self.config.listing_size, self.config.listing_seed, self._custom.listed)
+        if getattr(self, "_book_key", None) != key:
+            generated = generated_companies(key[0], key[1])
+            self._book_cache, self._book_key = ListingBook(generated + key[2]), key
+        return self._book_cache
+
+    def _today(self) -> date:
+        return self.config.end_date or latest_completed_session()
+
+    def _unlisted(self, symbol: str) -> bool:
+        """A ticker of the listing book that no company holds yet on the fake's day."""
+        book = self._book()
+        return book.knows(symbol) and book.holder(symbol, self._today()) is None
+
+    def _missing(self, symbol: str, end: date) -> frozenset[date]:
+        """Sessions a symbol has no bar for: halted ones, and those outside its listing."""
+        halted = self._custom.missing.get(symbol, frozenset())
+        company = self._book().holder(symbol, end) if self._book() else None
+        return halted if company is None else halted | sessions_outside(company, _sessions(end))
+
     def set_body(
         self,
         symbol: str,
@@ -313,11 +361,14 @@ class FakeAlphaVantage:
         limited = self._throttle(apikey)
         if limited is not None:
             return self._notice(limited), limited.value
+        if function == LISTING_STATUS:
+            return listing_reply(self._book(), params, self._today())
         if (
             function not in FUNCTIONS
             or not symbol
             or symbol.startswith("INVALID")
             or symbol in config.invalid_symbols
+            or self._unlisted(symbol)
             or (function == Function.INTRADAY and params.get("interval") not in INTRADAY_INTERVALS)
         ):
             body = faults.notice_body("Error Message", faults.invalid_call(function))
@@ -367,6 +418,7 @@ class FakeAlphaVantage:
             _key(symbol, function) in self._custom.series
             or symbol in self._custom.actions
             or symbol in self._custom.missing
+            or self._book().knows(symbol)
         )
         if self._prerendered and not custom:
             body = self._prerendered.get(self._render_key(function, symbol, params, as_symbol))
@@ -402,7 +454,7 @@ class FakeAlphaVantage:
                 # Alpha Vantage's default is true; only "false" switches to regular hours.
                 extended_hours=params.get("extended_hours", "true").lower() != "false",
                 actions=actions,
-                missing=self._custom.missing.get(symbol, frozenset()),
+                missing=self._missing(symbol, end),
                 until=datetime.now(UTC),  # the real API serves no bar after now
             )
             zone = "US/Eastern"
@@ -433,6 +485,7 @@ class FakeAlphaVantage:
             "prerender": lambda: self.prerender(**payload),
             "actions": lambda: self.set_actions(**payload),
             "missing": lambda: self.set_missing_sessions(**payload),
+            "listing": lambda: self.set_listing(**payload),
         }
         if method != "POST" or name not in actions:
             return Reply(404, b'{"error": "unknown control endpoint"}')
@@ -453,6 +506,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--free-tier", action="store_true")
     parser.add_argument("--per-minute", type=int)
     parser.add_argument("--per-day", type=int)
+    parser.add_argument("--listing-size", type=int, default=0, help="LISTING_STATUS companies")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     fake = FakeAlphaVantage(
@@ -464,6 +518,7 @@ def main(argv: list[str] | None = None) -> None:
         free_tier=args.free_tier,
         per_minute=args.per_minute,
         per_day=args.per_day,
+        listing_size=args.listing_size,
     ).start()
     # The one line a person (or a script) needs, on stdout: where to point the pipeline.
     print(f"ALPHAVANTAGE_BASE_URL={fake.url}", flush=True)

@@ -2,7 +2,8 @@
 the scheduled refreshes minus what every process already spent today.
 
 The reserve is BACKFILL_RESERVE_CALLS when set. Unset, it is what today's scheduled refreshes
-still need at most: one call per configured symbol (STOCK_SYMBOLS) for every series of
+still need at most: one call per symbol of the universe (STOCK_SYMBOLS, or the stored listing
+with STOCK_UNIVERSE=listing, plus its two calls while today's refresh is due) for every series of
 STOCK_SERIES whose schedule runs on today's New York date (stockpipe.scheduling: daily every
 day, weekly and monthly on their period's last session, intraday on sessions), leaving out a
 symbol whose refresh of that series already ran today (its calls are in today's spend, and a
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from stockpipe.ingest import universe
 from stockpipe.ingest.backfill.progress import BudgetView
 from stockpipe.ingest.context import IngestContext
 from stockpipe.ingest.quota import budget_info, quota_day, quota_day_start
@@ -32,16 +34,19 @@ def reserve_calls(ctx: IngestContext) -> int:
         return settings.backfill_reserve_calls
     now = ctx.clock.now()
     today, day_start = new_york_date(now), quota_day_start(quota_day(now))
-    reserve = 0
+    symbols = universe.symbols(ctx.db, settings)
+    # The day's listing refresh, not made yet, comes first in the scheduled refresh.
+    listing_due = universe.uses_listing(settings) and universe.refresh_due(ctx.db, quota_day(now))
+    reserve = universe.LISTING_CALLS if listing_due else 0
     for name in settings.stock_series:
         series = series_named(name)
         if not series_schedule(series, settings).runs_on(today):
             continue
         refreshed: set[str] = set()
         if series.planning is not Planning.INTRADAY:
-            states = load_states(ctx.db, settings.stock_symbols, series)
+            states = load_states(ctx.db, symbols, series)
             refreshed = {s for s, state in states.items() if state.last_attempt_at >= day_start}
-        reserve += len(set(settings.stock_symbols) - refreshed)
+        reserve += len(set(symbols) - refreshed)
     return reserve
 
 

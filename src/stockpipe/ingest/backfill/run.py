@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from stockpipe.ingest import universe
 from stockpipe.ingest.backfill.budget import capped_context, read_budget, reserve_calls
 from stockpipe.ingest.backfill.fetch import RunState, do_unit, record_unreachable
 from stockpipe.ingest.backfill.progress import BackfillProgress, BudgetView
@@ -65,8 +66,9 @@ def scope_of(
     series: Sequence[str] | None = None,
     since: str | None = None,
 ) -> Scope:
-    """Defaults: STOCK_SYMBOLS, STOCK_SERIES, intraday from BACKFILL_INTRADAY_SINCE (else the
-    last DEFAULT_INTRADAY_MONTHS complete months)."""
+    """Defaults: the stored universe (STOCK_SYMBOLS, or the listing: the backfill never
+    refreshes it, the scheduled refresh does), STOCK_SERIES, intraday from
+    BACKFILL_INTRADAY_SINCE (else the last DEFAULT_INTRADAY_MONTHS complete months)."""
     settings = ctx.settings
     today = new_york_date(ctx.clock.now())
     default = _months_back(today, DEFAULT_INTRADAY_MONTHS)
@@ -74,7 +76,7 @@ def scope_of(
     start = check_month(since) if since else settings.backfill_intraday_since or default
     names = tuple(dict.fromkeys(series_named(s).name for s in (series or settings.stock_series)))
     return Scope(
-        tuple(dict.fromkeys(symbols or settings.stock_symbols)),
+        tuple(dict.fromkeys(symbols or universe.symbols(ctx.db, settings))),
         names,
         months_since(start, today) if INTRADAY.name in names else (),
         settings.stock_intraday_interval,
