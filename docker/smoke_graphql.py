@@ -3,6 +3,7 @@
     python3 docker/smoke_graphql.py run URL JOB TIMEOUT [TAG=VALUE ...]  -> prints the run id
     python3 docker/smoke_graphql.py status URL RUN_ID                    -> prints its status
     python3 docker/smoke_graphql.py wait-job URL JOB TIMEOUT             -> waits until loaded
+    python3 docker/smoke_graphql.py unfinished URL JOB                   -> runs not finished
 
 `run` launches the job through the webserver (QUEUED -> the daemon dequeues it -> the code
 server's run worker executes it) and exits non-zero unless the run ends in SUCCESS.
@@ -29,6 +30,10 @@ mutation Launch($params: ExecutionParams!) {
 STATUS = """
 query Status($runId: ID!) {
   runOrError(runId: $runId) { __typename ... on Run { status } ... on PythonError { message } }
+}"""
+RUNS = """
+query Runs($job: String!) {
+  runsOrError(filter: {pipelineName: $job}) { __typename ... on Runs { results { runId status } } }
 }"""
 JOBS = """
 { repositoriesOrError { ... on RepositoryConnection {
@@ -78,6 +83,14 @@ def status(url: str, run_id: str) -> str:
     return str(result["status"])
 
 
+def unfinished(url: str, job: str) -> list[str]:
+    """`run_id status` of every run of `job` that has not finished (queued, started, stuck)."""
+    result = query(url, RUNS, {"job": job})["runsOrError"]
+    if result["__typename"] != "Runs":
+        raise SystemExit(f"runsOrError: {result}")
+    return [f"{r['runId']} {r['status']}" for r in result["results"] if r["status"] not in FINISHED]
+
+
 def run(url: str, job: str, timeout: float, tags: dict[str, str]) -> None:
     location, repository = wait_job(url, job, timeout)
     params = {
@@ -110,6 +123,8 @@ def main(argv: list[str]) -> None:
         run(url, job, float(timeout), dict(pair.split("=", 1) for pair in pairs))
     elif command == "status":
         print(status(url, rest[0]))
+    elif command == "unfinished":
+        print("\n".join(unfinished(url, rest[0])))
     elif command == "wait-job":
         print("/".join(wait_job(url, rest[0], float(rest[1]))))
     else:
