@@ -48,8 +48,12 @@ def query(url: str, text: str, variables: dict[str, Any] | None = None) -> dict[
     request = urllib.request.Request(  # noqa: S310 (scheme checked above)
         url.rstrip("/") + "/graphql", body, {"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        answer: dict[str, Any] = json.load(response)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            answer: dict[str, Any] = json.load(response)
+    except urllib.error.HTTPError as exc:  # a 500 says why in its body
+        detail = " ".join(exc.read().decode(errors="replace").split())[:400]
+        raise SystemExit(f"HTTP {exc.code} from {url}/graphql: {detail}") from None
     if answer.get("errors"):
         raise SystemExit(f"GraphQL errors: {answer['errors']}")
     data: dict[str, Any] = answer["data"]

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from stockpipe.redact import masked_anywhere
+
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
@@ -37,3 +39,12 @@ def test_the_smoke_test_builds_its_own_image_in_its_own_project() -> None:
     [project] = re.findall(r"^export COMPOSE_PROJECT_NAME=(.+)$", SMOKE, re.MULTILINE)
     assert image == "${SMOKE_IMAGE:-stockpipe-smoke:local}"
     assert project == "${SMOKE_PROJECT:-stockpipe-smoke}"
+
+
+def test_the_default_database_password_is_not_a_word() -> None:
+    # `stockpipe` (the user's, database's and project's name too) was masked in every line.
+    defaults = set(
+        re.findall(r"\$\{POSTGRES_PASSWORD:-([^}]+)\}", (ROOT / "docker-compose.yml").read_text())
+    )
+    assert len(defaults) == 1
+    assert masked_anywhere(defaults.pop())
