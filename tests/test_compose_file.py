@@ -48,3 +48,13 @@ def test_the_default_database_password_is_not_a_word() -> None:
     )
     assert len(defaults) == 1
     assert masked_anywhere(defaults.pop())
+
+
+def test_the_readme_says_where_the_airflow_password_is_after_the_first_start() -> None:
+    # Airflow prints the password it generates once; a recreated container prints none.
+    [home] = re.findall(r"AIRFLOW_HOME=(\S+)", (ROOT / "deploy" / "airflow.Dockerfile").read_text())
+    passwords = "simple_auth_manager_passwords.json.generated"
+    assert passwords in (ROOT / "src" / "stockpipe" / "airflow" / "up.py").read_text()
+    assert SERVICES["airflow"]["volumes"] == [f"airflow-home:{home}"]
+    readme = (ROOT / "README.md").read_text()
+    assert f"docker compose exec airflow cat {home}/{passwords}" in readme
