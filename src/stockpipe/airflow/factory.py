@@ -16,7 +16,8 @@ backfill_schedule is stopped until started, too).
   the PostgreSQL quota ledger shared with every other stockpipe process (Dagster included);
   Airflow's retries (exponential backoff) are for what outlived those (a database restart).
 - check_symbols: fails, naming every failed symbol and the library's reason, when any symbol
-  failed; deferred symbols (budget spent) do not fail it.
+  failed, or when the run got no data at all (every symbol deferred), as a Dagster run does;
+  deferred symbols beside loaded ones (budget spent) do not fail it.
 
 Settings are read when a task runs, so a new STOCK_SYMBOLS needs no DAG re-parse; only the
 schedule is read when the DAG file is parsed.
