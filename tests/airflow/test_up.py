@@ -73,6 +73,9 @@ class AirflowUp:
             API_KEY=fake.api_key,
             ALPHAVANTAGE_BASE_URL=fake.url,
             STOCK_SYMBOLS="IBM,MSFT",
+            API_OUTPUT_SIZE="compact",
+            API_POLITE_DELAY_SEC="0",
+            API_CALLS_PER_MINUTE="1000",
         )
         if bind is not None:
             env["STOCKPIPE_BIND"] = bind
@@ -188,6 +191,35 @@ def test_airflow_up_listens_on_loopback_keeps_its_home_out_of_the_clone_and_call
         assert fake_av.calls() == []
 
         check_import_errors_from_the_command_line(stack)
+        check_a_triggered_run_reaches_the_api_server_on_loopback(stack, fake_av)
+
+
+def check_a_triggered_run_reaches_the_api_server_on_loopback(
+    stack: AirflowUp, fake: FakeAlphaVantage
+) -> None:
+    """A task reports to the execution API on 127.0.0.1 and records the address its log
+    server listens on: a run asked for from the command line succeeds and loads the bars."""
+    [scheduler] = [p for p in descendants_of(stack.pid) if "scheduler" in " ".join(p.cmdline())]
+    triggered = subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "dags", "trigger", "stock_dag"],
+        env=scheduler.environ(), cwd=stack.cwd, capture_output=True, text=True, check=False,
+        timeout=300,
+    )  # fmt: skip
+    assert triggered.returncode == 0, triggered.stdout[-2000:] + triggered.stderr[-2000:]
+
+    def finished() -> str | None:
+        with stack.metadata() as conn:
+            row = conn.execute("SELECT state FROM dag_run WHERE dag_id = 'stock_dag'").fetchone()
+        return str(row[0]) if row and row[0] in ("success", "failed") else None
+
+    wait_for(lambda: finished() is not None, READY_TIMEOUT, "the triggered run", stack.log)
+    assert finished() == "success", stack.log.read_text()[-4000:]
+    with stack.metadata() as conn:
+        hosts = conn.execute(
+            "SELECT DISTINCT hostname FROM task_instance WHERE dag_id = 'stock_dag'"
+        ).fetchall()
+    assert hosts == [("127.0.0.1",)]
+    assert {call.symbol for call in fake.calls()} == {"IBM", "MSFT"}
 
 
 def check_import_errors_from_the_command_line(stack: AirflowUp) -> None:
