@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 
 .PHONY: install lint test test-fast bench up compose-smoke clean init-db-sql
-.PHONY: install-airflow lock-airflow test-airflow airflow-up
+.PHONY: install-airflow lock-airflow test-airflow airflow-up airflow-import-errors
 
 $(BIN)/stockpipe: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,8 +48,6 @@ lock:  ## re-resolve requirements.lock after editing pyproject.toml
 # Dagster pins are never required there and .venv / requirements.lock do not change.
 AF_VENV := .venv-airflow
 AF_BIN  := $(AF_VENV)/bin
-# Airflow's own home (config, SQLite metadata, logs) beside stockpipe's data directory.
-AIRFLOW_HOME ?= $(or $(STOCKPIPE_DATA_DIR),.stockpipe)/airflow
 # The extra plus what the tests need, fed to the resolver as one requirements list.
 AF_REQUIREMENTS = $(PYTHON) -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']; print(*p['airflow'], *[d for d in p['dev'] if d.split('>')[0] in ('pytest', 'pytest-timeout')], sep='\n')"
 
@@ -69,7 +67,10 @@ test-airflow: install-airflow  ## the Airflow tests (tests/airflow) in .venv-air
 	$(AF_BIN)/pytest tests/airflow
 
 airflow-up: install-airflow  ## Airflow UI, scheduler and DAG processor on the embedded PostgreSQL
-	AIRFLOW_HOME=$(AIRFLOW_HOME) $(AF_BIN)/python -m stockpipe.airflow.up
+	$(AF_BIN)/python -m stockpipe.airflow.up  # home: AIRFLOW_HOME, else STOCKPIPE_DATA_DIR/airflow
+
+airflow-import-errors: install-airflow  ## the DAGs' import errors (a bad setting) without the UI
+	$(AF_BIN)/python -m stockpipe.airflow.import_errors
 
 clean:
 	rm -rf $(VENV) $(AF_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ Every value is checked at start-up; a bad one raises SettingsError naming the va
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 import platformdirs
 from psycopg.conninfo import make_conninfo
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic.networks import IPvAnyAddress
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from stockpipe.cron import CronError, validate_cron
@@ -152,6 +154,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="STOCKPIPE_LOG_LEVEL"
     )
+    # Where servers listen: `make airflow-up` and docker compose's published ports. 127.0.0.1
+    # keeps them on this machine; 0.0.0.0 opens them to the network.
+    bind: IPvAnyAddress = Field(default=IPv4Address("127.0.0.1"), validation_alias="STOCKPIPE_BIND")
 
     # --- series (weekly, monthly, intraday) ---
     stock_series: Annotated[tuple[str, ...], NoDecode] = Field(

@@ -93,6 +93,24 @@ def test_a_spent_budget_defers_symbols_without_failing_the_run(
     assert stored_rows(db, loaded) == expected_rows(loaded)
 
 
+def test_a_run_that_gets_no_data_at_all_fails_as_a_dagster_run_does(
+    pipeline_env: pytest.MonkeyPatch, fake_av: FakeAlphaVantage, db: Database
+):
+    pipeline_env.setenv("STOCK_SYMBOLS", "IBM,MSFT")
+    pipeline_env.setenv("API_DAILY_BUDGET", "0")
+
+    run = run_stock_dag()
+
+    assert str(run.state) == "failed"
+    states = task_states(run)
+    assert states[("check_symbols", -1)] == "failed"
+    assert {s for (task, _), s in states.items() if task == "ingest_chunk"} == {"success"}
+    [chunk] = [task_result(run, "ingest_chunk", 0)]
+    assert (chunk["good"], sorted(chunk["deferred"])) == (0, ["IBM", "MSFT"])
+    assert fake_av.calls() == []
+    assert ledger_calls(db) == 0
+
+
 def test_the_key_never_appears_in_the_task_logs(
     pipeline_env: pytest.MonkeyPatch,
     fake_av: FakeAlphaVantage,

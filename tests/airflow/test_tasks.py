@@ -21,7 +21,7 @@ PASSWORD = "pw-Hq81-never-shown"
 def chunk(**fields: object) -> ChunkSummary:
     values: dict[str, object] = dict(
         symbols=2, calls=2, inserted=200, updated=0, unchanged=0, skipped=0,
-        counts={"loaded": 2}, failed={}, deferred=[], message="",
+        counts={"loaded": 2}, failed={}, deferred=[], good=2, message="",
     )  # fmt: skip
     values.update(fields)
     return ChunkSummary(**values)  # type: ignore[typeddict-item]
@@ -36,6 +36,27 @@ def test_check_adds_up_the_chunks_and_passes_when_only_deferred_symbols_are_left
         "inserted": 300,
     }
     assert (totals["failed"], totals["deferred"]) == ({}, ["C", "D"])
+
+
+def test_check_fails_when_the_run_got_no_data_at_all_as_a_dagster_run_does():
+    summaries = [
+        chunk(calls=0, inserted=0, counts={"deferred": 2}, deferred=["A", "B"], good=0),
+        chunk(symbols=1, calls=0, inserted=0, counts={"deferred": 1}, deferred=["C"], good=0),
+    ]
+
+    with pytest.raises(AirflowFailException) as failure:
+        tasks.check(summaries)
+
+    assert str(failure.value) == (
+        "no data at all (no symbol loaded or up to date). 3 symbols: 3 deferred; 0 API calls."
+        " deferred: A, B, C"
+    )
+
+
+def test_check_passes_when_one_chunk_got_data_and_the_others_were_deferred():
+    summaries = [chunk(symbols=1, counts={"loaded": 1}, good=1), chunk(deferred=["B"], good=0)]
+
+    assert tasks.check(summaries)["deferred"] == ["B"]
 
 
 def test_check_fails_naming_every_failed_symbol_of_every_chunk_with_its_reason():

@@ -69,13 +69,15 @@ def test_streaks_of_many_symbols_arrive_as_one_message(db: Database, webhook: We
             symbol("IBM", "deferred", "daily budget spent"),
             symbol("MSFT", "deferred", "daily budget spent"),
         )
-        alerts.observe_runs([run(*outcomes, succeeded=True)])
+        third = run(*outcomes, succeeded=True)
+        alerts.observe_runs([third])
 
     [alert] = webhook.delivered()
     assert alert.text == (
         "*stockpipe: 2 symbols failed or deferred run after run*\n"
         "stock_data/IBM: deferred in 3 consecutive runs; last: daily budget spent\n"
-        "stock_data/MSFT: deferred in 3 consecutive runs; last: daily budget spent"
+        "stock_data/MSFT: deferred in 3 consecutive runs; last: daily budget spent\n"
+        f"{third.url}"
     )
 
 
@@ -99,7 +101,7 @@ def test_a_failed_check_names_the_check_and_the_symbols(db: Database, webhook: W
         "  symbols: IBM, MSFT\n"
         "  IBM 2026-11-02: high < low\n"
         "  MSFT 2026-11-03: negative value\n"
-        f"  run {checked.run_id}: {checked.url}"
+        f"{checked.url}"
     )
 
 
@@ -150,7 +152,9 @@ def test_a_channel_that_failed_is_not_tried_again_in_the_same_tick(
     check = CheckOutcome("stock_data", "ohlc_sanity", False, "1 of 9 rows")
     webhook.fail_next(2)  # both attempts at the first message
 
-    alerts.observe_runs([run(symbol("IBM", "failed"), checks=(check,))])
+    # Two runs, two messages: the failure of one, the failed check of another job's run.
+    checked = run(succeeded=True, checks=(check,), job="weekly_job")
+    alerts.observe_runs([run(symbol("IBM", "failed")), checked])
 
     assert [r.status for r in webhook.requests] == [500, 500]
     assert len(pending(db, RUN_KINDS)[0]) == 2  # both wait for the next tick
@@ -228,3 +232,89 @@ def test_a_stale_series_leaving_stock_series_closes_its_incident(
         "monthly/IBM in stock_data_monthly: fresh again, newest bar none"
         " (series no longer in STOCK_SERIES)"
     )
+
+
+def test_what_one_run_caused_is_one_message_and_its_recovery_another(
+    db: Database, webhook: WebhookReceiver
+):
+    alerts = service(db, webhook.webhook_url)
+    alerts.consecutive_runs = 1  # the streak opens in the same run
+    missing = CheckOutcome(
+        "stock_data", "freshness", False, "1 of 2 symbols hold no bar", ("XYZ: no bar",), ("XYZ",)
+    )
+    failed = run(
+        symbol("IBM", "loaded"),
+        symbol("XYZ", "failed", "Alpha Vantage rejected the symbol"),
+        checks=(missing,),
+        error="2 symbols: 1 loaded, 1 failed",
+    )
+
+    alerts.observe_runs([failed])
+
+    [alert] = webhook.delivered()
+    assert alert.text.splitlines() == [
+        "*stockpipe: run of stock_job failed*",
+        "Job: stock_job",
+        f"Run: {failed.run_id}",
+        "Symbols: 1 loaded, 1 failed",
+        "Failed:",
+        "  stock_data/XYZ: Alpha Vantage rejected the symbol",
+        "Error: 2 symbols: 1 loaded, 1 failed",
+        "",
+        "1 asset check failed:",
+        "stock_data:freshness: 1 of 2 symbols hold no bar",
+        "  symbols: XYZ",
+        "  XYZ: no bar",
+        "",
+        "1 symbol failed or deferred run after run:",
+        "stock_data/XYZ: failed in 1 consecutive runs; last: Alpha Vantage rejected the symbol",
+        failed.url,
+    ]
+    assert [kind for kind, _, _ in open_incidents(db)] == [
+        "run_failed",
+        "symbol_streak",
+        "check_failed",
+    ]
+
+    passed = CheckOutcome("stock_data", "freshness", True, "2 of 2 symbols hold the session")
+    good = run(symbol("IBM", "up_to_date"), symbol("XYZ", "loaded"), checks=(passed,))
+    alerts.observe_runs([good])
+
+    recovery = webhook.delivered()[1]
+    assert recovery.text.splitlines() == [
+        "*stockpipe: stock_job recovered*",
+        f"Run {good.run_id} of stock_job succeeded after 1 failed run since"
+        f" {failed.finished_at:%Y-%m-%d %H:%M} UTC.",
+        "",
+        "1 asset check passes again:",
+        "stock_data:freshness: passes again (2 of 2 symbols hold the session)",
+        "",
+        "1 symbol recovered:",
+        f"stock_data/XYZ: loaded in run {good.run_id}, after 1 failed or deferred runs in a row",
+        good.url,
+    ]
+    assert len(webhook.delivered()) == 2
+    assert open_incidents(db) == []
+
+
+def test_run_ids_seen_more_than_a_week_ago_are_pruned(db: Database, webhook: WebhookReceiver):
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    for run_id, age in (("old-run", timedelta(days=8)), ("recent-run", timedelta(days=6))):
+        db.run(
+            lambda conn, r=run_id, a=age: conn.execute(
+                "INSERT INTO alert_run_seen (run_id, seen_at) VALUES (%s, %s)", (r, now - a)
+            )
+        )
+
+    service(db, webhook.webhook_url).observe_runs([run(symbol("IBM", "loaded"))], now=now)
+
+    seen = db.run(
+        lambda conn: conn.execute(
+            "SELECT run_id, seen_at FROM alert_run_seen ORDER BY run_id"
+        ).fetchall()
+    )
+    assert [(r, now - at) for r, at in seen] == [
+        ("recent-run", timedelta(days=6)),
+        (seen[1][0], timedelta(0)),  # the run just seen, stamped with the tick's time
+    ]
+    assert seen[1][0].startswith("run-")

@@ -4,6 +4,7 @@ as the daemon would tick it, the messages caught by a real HTTP receiver."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -106,46 +107,40 @@ def test_a_failing_job_alerts_once_per_incident_and_recovers(
     daemon.tick()
 
     assert not failed.success
-    assert titles(webhook) == [
-        "*stockpipe: run of stock_job failed*",
-        "*stockpipe: 1 asset check failed*",  # freshness: MSFT holds no bar
-    ]
+    # One cause (MSFT never loaded), two incidents (the run, the freshness check): one message.
+    assert titles(webhook) == ["*stockpipe: run of stock_job failed*"]
     lines = webhook.delivered()[0].text.splitlines()
     assert lines[1:4] == ["Job: stock_job", f"Run: {failed.run_id}", "Symbols: 1 loaded, 1 failed"]
     assert lines[4] == "Failed:"
     assert lines[5].startswith("  stock_data/MSFT: ")
     assert "HTTP 500" in lines[5]
     assert lines[6].startswith("Error: 2 symbols: 1 loaded, 1 failed")
+    assert lines[7:9] == ["", "1 asset check failed:"]
+    assert lines[9].startswith("stock_data:freshness: 1 of 2 symbols hold the session of")
+    assert lines[10] == "  symbols: MSFT"
     assert lines[-1] == f"{UI_URL}/runs/{failed.run_id}"
-    check_lines = webhook.delivered()[1].text.splitlines()
-    assert check_lines[1].startswith("stock_data:freshness: 1 of 2 symbols hold the session of")
-    assert check_lines[2] == "  symbols: MSFT"
-    assert [m.subject for m in smtp_starttls.mails] == [
-        "stockpipe: run of stock_job failed",
-        "stockpipe: 1 asset check failed",
-    ]
+    assert [m.subject for m in smtp_starttls.mails] == ["stockpipe: run of stock_job failed"]
     assert smtp_starttls.mails[0].body.splitlines() == lines[1:]
     assert {m.login for m in smtp_starttls.mails} == {SMTP_USER}
 
-    assert not run_stock_job(instance).success  # the same incident, one run later
+    assert not run_stock_job(instance).success  # the same incidents, one run later
     daemon.tick()
-    assert len(webhook.delivered()) == 2
-    assert len(smtp_starttls.mails) == 2
+    assert len(webhook.delivered()) == 1
+    assert len(smtp_starttls.mails) == 1
 
     fake_av_env.reset()
     recovered = run_stock_job(instance)
     daemon.tick()
 
     assert recovered.success
-    assert titles(webhook)[2:] == [
-        "*stockpipe: stock_job recovered*",
-        "*stockpipe: 1 asset check passes again*",
-    ]
-    assert (
-        webhook.delivered()[2]
-        .text.splitlines()[1]
-        .startswith(f"Run {recovered.run_id} of stock_job succeeded after 2 failed runs since ")
+    assert titles(webhook)[1:] == ["*stockpipe: stock_job recovered*"]
+    recovery = webhook.delivered()[1].text.splitlines()
+    assert recovery[1].startswith(
+        f"Run {recovered.run_id} of stock_job succeeded after 2 failed runs since "
     )
+    assert recovery[2:5] == ["", "1 asset check passes again:", recovery[4]]
+    assert recovery[4].startswith("stock_data:freshness: passes again")
+    assert [m.subject for m in smtp_starttls.mails][1:] == ["stockpipe: stock_job recovered"]
 
 
 def test_a_webhook_failing_three_times_delivers_once_and_leaves_the_run_failed(
@@ -187,6 +182,28 @@ def test_runs_that_ended_before_the_first_tick_stay_quiet(
     daemon.tick()
 
     assert webhook.delivered() == []
+
+
+FRESHNESS_INTERVAL_DOC = "every 5 minutes, or this interval if longer"
+
+
+@pytest.mark.parametrize(
+    ("interval", "expected"), [(60, 300), (900, 900)], ids=["a minute: 5 min", "15 min: 15 min"]
+)
+def test_the_freshness_sensor_runs_every_5_minutes_or_the_interval_if_longer_as_the_docs_say(
+    placeholder_env: pytest.MonkeyPatch, webhook: WebhookReceiver, interval: int, expected: int
+):
+    placeholder_env.setenv("ALERT_SLACK_WEBHOOK_URL", webhook.webhook_url)
+    placeholder_env.setenv("ALERT_SENSOR_INTERVAL_SEC", str(interval))
+
+    sensor = load_definitions().resolve_sensor_def(FRESHNESS_SENSOR)
+
+    assert sensor.minimum_interval_seconds == expected
+    root = Path(__file__).resolve().parents[2]
+    for doc in ("README.md", "docs/operations.md"):
+        text = " ".join((root / doc).read_text().split())
+        assert FRESHNESS_INTERVAL_DOC in text, doc
+        assert "every 5 minutes at most" not in text, doc
 
 
 def test_the_freshness_sensor_reports_a_stale_symbol_once(

@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from stockpipe.ingest.results import NO_DATA
 from stockpipe.market_calendar import latest_completed_session
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
@@ -137,5 +138,6 @@ def test_a_run_that_gets_no_data_at_all_fails(pipeline_env: pytest.MonkeyPatch):
     assert not result.success
     [failure] = result.get_step_failure_events()
     message = failure.step_failure_data.user_failure_data.description  # type: ignore[union-attr]
-    assert message.startswith("2 symbols: 2 deferred; 0 API calls")
+    # The same words as Airflow's check_symbols (tests/airflow/test_factory.py).
+    assert message.startswith(f"{NO_DATA}. 2 symbols: 2 deferred; 0 API calls")
     assert result.asset_materializations_for_node("stock_data") == []

@@ -16,7 +16,8 @@ backfill_schedule is stopped until started, too).
   the PostgreSQL quota ledger shared with every other stockpipe process (Dagster included);
   Airflow's retries (exponential backoff) are for what outlived those (a database restart).
 - check_symbols: fails, naming every failed symbol and the library's reason, when any symbol
-  failed; deferred symbols (budget spent) do not fail it.
+  failed, or when the run got no data at all (every symbol deferred), as a Dagster run does;
+  deferred symbols beside loaded ones (budget spent) do not fail it.
 
 Settings are read when a task runs, so a new STOCK_SYMBOLS needs no DAG re-parse; only the
 schedule is read when the DAG file is parsed.
@@ -25,7 +26,7 @@ schedule is read when the DAG file is parsed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import DAG, CronTriggerTimetable, Param, dag, get_current_context, task
@@ -48,8 +49,16 @@ API_TASK: dict[str, Any] = {
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": timedelta(minutes=10),
 }
-# A schedule's first possible run; catchup is off, so only the latest interval ever runs.
-START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def on_cron(cron: str, timezone: str = "UTC") -> CronTriggerTimetable:
+    """A DAG's schedule. Like a Dagster schedule, a DAG seen for the first time runs nothing
+    until its next tick: no start_date, and run_immediately=0 (Airflow's default would run
+    the latest missed tick at once if it is recent, calling the API with no one asking; a start
+    date in the past would run it whatever its age). After downtime the latest missed tick runs
+    once the scheduler is back (catchup off: only that one), as Dagster's daemon catches up a
+    missed tick; the call gate's budget order holds either way."""
+    return CronTriggerTimetable(cron, timezone=timezone, run_immediately=timedelta(0))
 
 
 def dag_id_of(series: str) -> str:
@@ -64,10 +73,10 @@ def build_series_dag(series: str, settings: Settings) -> DAG:
     name = series_named(series).name
     paused = name not in settings.stock_series
     if schedule.series is DAILY:
-        return build_ingest_dag(dag_id_of(name), schedule=schedule.cron, paused=paused)
+        return build_ingest_dag(dag_id_of(name), schedule=on_cron(schedule.cron), paused=paused)
     return build_ingest_dag(
         dag_id_of(name),
-        schedule=CronTriggerTimetable(schedule.cron, timezone=schedule.timezone),
+        schedule=on_cron(schedule.cron, schedule.timezone),
         series=name,
         gated=schedule.filtered or name == "intraday",
         paused=paused,
@@ -91,7 +100,6 @@ def build_ingest_dag(
     @dag(
         dag_id=dag_id,
         schedule=schedule,
-        start_date=START_DATE,
         catchup=False,
         is_paused_upon_creation=paused,
         # Two runs would only queue behind each other in the pool; one at a time is clearer.
@@ -148,8 +156,7 @@ def build_corporate_actions_dag(settings: Settings) -> DAG:
 
     @dag(
         dag_id=ACTIONS_DAG_ID,
-        schedule=settings.corporate_actions_schedule_cron,
-        start_date=START_DATE,
+        schedule=on_cron(settings.corporate_actions_schedule_cron),
         catchup=False,
         is_paused_upon_creation=False,
         max_active_runs=1,
@@ -183,8 +190,7 @@ def build_backfill_dag() -> DAG:
 
     @dag(
         dag_id=BACKFILL_DAG_ID,
-        schedule=BACKFILL_CRON,
-        start_date=START_DATE,
+        schedule=on_cron(BACKFILL_CRON),
         catchup=False,
         is_paused_upon_creation=True,
         max_active_runs=1,

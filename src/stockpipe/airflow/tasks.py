@@ -31,7 +31,7 @@ from stockpipe.ingest.corporate_actions import (
     ActionStatus,
     refresh_corporate_actions,
 )
-from stockpipe.ingest.results import RunSummary, SymbolResult, SymbolStatus
+from stockpipe.ingest.results import NO_DATA, RunSummary, SymbolResult, SymbolStatus
 from stockpipe.ingest.universe import UniverseUnavailable, tracked_symbols
 from stockpipe.logs import LIBRARY_LOGGER
 from stockpipe.market_calendar import NEW_YORK
@@ -57,6 +57,7 @@ class ChunkSummary(TypedDict):
     counts: dict[str, int]
     failed: dict[str, str]  # symbol -> the library's reason
     deferred: list[str]
+    good: int  # loaded, up to date or awaiting publication: the chunk got its data
     message: str
 
 
@@ -125,10 +126,11 @@ def ingest_chunk(symbols: Sequence[str], *, series: str = DAILY) -> ChunkSummary
 
 
 def check(summaries: Sequence[ChunkSummary]) -> dict[str, Any]:
-    """The run's totals; raises AirflowFailException naming every failed symbol and why.
+    """The run's totals; raises AirflowFailException naming every failed symbol and why, or
+    when the run got no data at all (every symbol deferred), as a Dagster run fails.
 
-    Deferred symbols (budget spent, session not published yet) do not fail the run: the
-    library takes them first next time.
+    Deferred symbols (budget spent, session not published yet) do not fail a run that got
+    data: the library takes them first next time.
     """
     failed = {symbol: why for s in summaries for symbol, why in s["failed"].items()}
     deferred = [symbol for s in summaries for symbol in s["deferred"]]
@@ -148,6 +150,11 @@ def check(summaries: Sequence[ChunkSummary]) -> dict[str, Any]:
     if failed:
         reasons = "; ".join(f"{symbol} ({why})" for symbol, why in failed.items())
         raise AirflowFailException(f"{len(failed)} of {totals['symbols']} failed: {reasons}")
+    if totals["symbols"] and not sum(int(s["good"]) for s in summaries):
+        raise AirflowFailException(
+            f"{NO_DATA}. {totals['symbols']} symbols: {len(deferred)} deferred;"
+            f" {totals['calls']} API calls. deferred: {', '.join(deferred)}"
+        )
     return totals
 
 
@@ -277,6 +284,7 @@ def _log_action_result(result: ActionsResult) -> None:
 
 
 def summarize(summary: RunSummary) -> ChunkSummary:
+    waiting = sum(1 for r in summary.deferred if r.awaiting_publication)
     return ChunkSummary(
         symbols=len(summary.results),
         calls=summary.calls,
@@ -287,6 +295,7 @@ def summarize(summary: RunSummary) -> ChunkSummary:
         counts={status.value: n for status, n in summary.counts.items() if n},
         failed={r.symbol: r.message for r in summary.failed},
         deferred=[r.symbol for r in summary.deferred],
+        good=len(summary.results) - len(summary.failed) - len(summary.deferred) + waiting,
         message=summary.message,
     )
 

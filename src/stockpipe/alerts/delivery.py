@@ -1,4 +1,4 @@
-"""Send one message to every channel, each retried with backoff; never raises.
+"""Send messages to every channel, each retried with backoff; never raises.
 
 Channels are tried in parallel, so a Slack outage does not hold up the e-mail: a sensor tick
 spends at most one channel's worst case (retries x timeout + the backoff sleeps), not the sum.
@@ -60,6 +60,35 @@ def deliver(
         futures = [
             pool.submit(_send_with_retries, c, message, policy, wanted, sleep) for c in channels
         ]
+        return [future.result() for future in futures]
+
+
+def deliver_in_order(
+    plans: Sequence[tuple[Channel, Sequence[Message]]],
+    policy: RetryPolicy,
+    *,
+    secrets: Iterable[str | None] = (),
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[list[ChannelOutcome]]:
+    """Each channel sends its own messages in order, the channels in parallel; per channel one
+    outcome per message it tried. A channel stops at the first message that failed all its
+    retries: it is down for this tick, so a dead SMTP server costs one series of retries per
+    tick, not one per message, and nothing arrives out of order."""
+    wanted = [s for s in secrets if s]
+
+    def series(channel: Channel, messages: Sequence[Message]) -> list[ChannelOutcome]:
+        outcomes: list[ChannelOutcome] = []
+        for message in messages:
+            outcomes.append(_send_with_retries(channel, message, policy, wanted, sleep))
+            if not outcomes[-1].delivered:
+                break
+        return outcomes
+
+    busy = [(c, m) for c, m in plans if m]
+    if len(busy) <= 1:
+        return [series(c, m) for c, m in plans]
+    with ThreadPoolExecutor(max_workers=len(busy), thread_name_prefix="alert") as pool:
+        futures = [pool.submit(series, c, m) for c, m in plans]
         return [future.result() for future in futures]
 
 

@@ -11,14 +11,16 @@ closing are ever sent, so a symbol failing every day for a week makes one alert 
                    (subject series/symbol: each series its own incident)
 
 Every transition is written before anything is sent (the *_notified_at columns are the outbox),
-so delivery can fail and be tried again without losing or repeating an alert.
+so delivery can fail and be tried again without losing or repeating an alert. Delivery is kept
+per channel (`alert_delivery`): a channel that was down gets what it missed once it is back,
+and a channel that took a transition never gets it twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -35,6 +37,10 @@ STALE = "stale"
 RUN_KINDS = (RUN_FAILED, SYMBOL_STREAK, CHECK_FAILED)
 # Enough to act on in a chat message; the UI has the rest.
 MAX_EXAMPLES = 10
+# A run id is only needed while a tick that counted it might run again (its cursor was not
+# stored): minutes. A week, as the API call ledger keeps its rows.
+RUN_SEEN_RETENTION = timedelta(days=7)
+OPEN, CLOSE = "open", "close"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +57,35 @@ class Transition:
     details: dict[str, Any]
     close_details: dict[str, Any]
     pending_since: datetime  # when this transition was written
+    delivered_to: frozenset[str] = frozenset()  # names of the channels that already took it
+
+    @property
+    def direction(self) -> str:
+        return CLOSE if self.recovered else OPEN
+
+    @property
+    def at(self) -> datetime:
+        """When it happened: the opening's or the recovery's time."""
+        return self.closed_at if self.recovered and self.closed_at else self.opened_at
+
+    @property
+    def run_id(self) -> str | None:
+        """The run that caused it (opened or cleared it); None for staleness."""
+        found = (self.close_details if self.recovered else self.details).get("run_id")
+        return str(found) if found else None
 
 
-def record_run(db: Database, run: FinishedRun, *, consecutive_runs: int) -> bool:
-    """Apply one finished run to every rule; False (and nothing changed) if it was seen before."""
+def record_run(
+    db: Database, run: FinishedRun, *, consecutive_runs: int, seen_at: datetime | None = None
+) -> bool:
+    """Apply one finished run to every rule; False (and nothing changed) if it was seen before.
+    `seen_at`: when the tick saw it (default: when it finished), for pruning."""
 
     def work(conn: psycopg.Connection[Any]) -> bool:
         seen = conn.execute(
             "INSERT INTO alert_run_seen (run_id, seen_at) VALUES (%s, %s)"
             " ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
-            (run.run_id, run.finished_at),
+            (run.run_id, seen_at or run.finished_at),
         ).fetchone()
         if seen is None:
             return False
@@ -70,6 +95,17 @@ def record_run(db: Database, run: FinishedRun, *, consecutive_runs: int) -> bool
         return True
 
     return db.run(work)
+
+
+def prune_runs_seen(db: Database, now: datetime) -> int:
+    """Forget run ids seen more than RUN_SEEN_RETENTION ago; returns how many."""
+    return db.run(
+        lambda conn: (
+            conn.execute(
+                "DELETE FROM alert_run_seen WHERE seen_at < %s", (now - RUN_SEEN_RETENTION,)
+            ).rowcount
+        )
+    )
 
 
 def record_freshness(db: Database, report: FreshnessReport, at: datetime) -> None:
@@ -107,46 +143,86 @@ def record_freshness(db: Database, report: FreshnessReport, at: datetime) -> Non
 
 
 def pending(db: Database, kinds: Sequence[str]) -> tuple[list[Transition], list[Transition]]:
-    """(to send, to drop): an incident that opened and closed before either was sent is dropped."""
+    """(to send, to drop), oldest event first. An opening some channel lacks and a recovery
+    some channel lacks are each a transition, with the channels that already took it. An
+    incident that opened and closed before any channel took its opening is dropped: there is
+    nothing to say about it."""
 
     def read(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
         return conn.execute(
-            "SELECT id, kind, subject, opened_at, closed_at, occurrences, details,"
-            " close_details, open_notified_at, pending_since FROM alert_incident"
-            " WHERE kind = ANY(%s) AND (open_notified_at IS NULL"
-            "  OR (closed_at IS NOT NULL AND close_notified_at IS NULL))"
-            " ORDER BY id",
+            "SELECT i.id, i.kind, i.subject, i.opened_at, i.closed_at, i.occurrences, i.details,"
+            " i.close_details, i.open_notified_at, i.close_notified_at, i.pending_since,"
+            " COALESCE(array_agg(d.channel) FILTER (WHERE d.transition = 'open'), '{}'),"
+            " COALESCE(array_agg(d.channel) FILTER (WHERE d.transition = 'close'), '{}')"
+            " FROM alert_incident i LEFT JOIN alert_delivery d ON d.incident_id = i.id"
+            " WHERE i.kind = ANY(%s) AND (i.open_notified_at IS NULL"
+            "  OR (i.closed_at IS NOT NULL AND i.close_notified_at IS NULL))"
+            " GROUP BY i.id ORDER BY i.id",
             (list(kinds),),
         ).fetchall()
 
     to_send: list[Transition] = []
     to_drop: list[Transition] = []
     for row in db.run(read):
-        incident_id, kind, subject, opened, closed, occurrences, details, close, notified, since = (
-            row
-        )
-        transition = Transition(
-            incident_id, kind, subject, closed is not None and notified is not None,
-            opened, closed, occurrences, details, close or {}, since,
-        )  # fmt: skip
-        if notified is None and closed is not None:
-            to_drop.append(transition)  # came and went between two ticks: nothing to say
-        else:
-            to_send.append(transition)
+        (incident_id, kind, subject, opened, closed, occurrences, details, close,
+         open_notified, close_notified, since, opened_to, closed_to) = row  # fmt: skip
+        incident: dict[str, Any] = {
+            "incident_id": incident_id, "kind": kind, "subject": subject, "opened_at": opened,
+            "closed_at": closed, "occurrences": occurrences, "details": details,
+            "close_details": close or {}, "pending_since": since,
+        }  # fmt: skip
+        if open_notified is None and closed is not None and not opened_to:
+            # came and went before any channel heard of it: nothing to say
+            to_drop += [Transition(**incident, recovered=r) for r in (False, True)]
+            continue
+        if open_notified is None:
+            to_send.append(
+                Transition(**incident, recovered=False, delivered_to=frozenset(opened_to))
+            )
+        if closed is not None and close_notified is None:
+            to_send.append(
+                Transition(**incident, recovered=True, delivered_to=frozenset(closed_to))
+            )
+    to_send.sort(key=lambda t: (t.at, t.incident_id, t.recovered))
     return to_send, to_drop
 
 
+def record_delivery(
+    db: Database, channel: str, transitions: Iterable[Transition], at: datetime
+) -> None:
+    """This channel took these transitions: it is never sent them again."""
+    rows = [(t.incident_id, t.direction, channel, at) for t in transitions]
+    if not rows:
+        return
+
+    def work(conn: psycopg.Connection[Any]) -> None:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO alert_delivery (incident_id, transition, channel, delivered_at)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                rows,
+            )
+
+    db.run(work)
+
+
 def mark_notified(db: Database, transitions: Iterable[Transition], at: datetime) -> None:
-    ids = [t.incident_id for t in transitions]
-    if not ids:
+    """Done with these transitions: every channel has them, or they were given up."""
+    opened = [t.incident_id for t in transitions if not t.recovered]
+    closed = [t.incident_id for t in transitions if t.recovered]
+    if not opened and not closed:
         return
 
     def work(conn: psycopg.Connection[Any]) -> None:
         conn.execute(
-            "UPDATE alert_incident SET open_notified_at = COALESCE(open_notified_at, %(at)s),"
-            " close_notified_at = CASE WHEN closed_at IS NOT NULL THEN %(at)s END"
+            "UPDATE alert_incident SET open_notified_at = COALESCE(open_notified_at, %(at)s)"
             " WHERE id = ANY(%(ids)s)",
-            {"at": at, "ids": ids},
+            {"at": at, "ids": opened},
+        )
+        conn.execute(
+            "UPDATE alert_incident SET close_notified_at = %(at)s"
+            " WHERE id = ANY(%(ids)s) AND closed_at IS NOT NULL",
+            {"at": at, "ids": closed},
         )
 
     db.run(work)

@@ -1,9 +1,12 @@
 """Transitions -> messages a person reads in Slack or an e-mail client.
 
-A run failure or recovery is one message each (each has its own run link); the other kinds
-are grouped, one message per kind and direction per tick, so twenty symbols going stale at
-once is one message listing twenty lines, not twenty messages. Every text passes through
-`redact`, so neither the API key nor a password can reach a channel.
+What one run caused is one message: a run that fails because a symbol never loaded opens a
+run failure and a failed asset check (and perhaps symbol streaks), and the message titled by
+the most important of them lists the others below it, with the run's link once. Its recovery
+is one message too. Staleness has no run: one message per direction per tick, so twenty
+symbols going stale at once is one message listing twenty lines, not twenty messages. The
+incidents stay separate in `alert_incident`; only the messages are grouped. Every text passes
+through `redact`, so neither the API key nor a password can reach a channel.
 """
 
 from __future__ import annotations
@@ -51,17 +54,39 @@ class Message:
 
 def render(transitions: Sequence[Transition], secrets: Iterable[str | None] = ()) -> list[Message]:
     """Messages for these transitions, in the order of the first transition of each."""
-    messages: list[Message] = []
-    groups: dict[tuple[str, bool], list[Transition]] = {}
-    for transition in transitions:
-        if transition.kind == RUN_FAILED:
-            messages.append(_run(transition))
-        else:
-            groups.setdefault((transition.kind, transition.recovered), []).append(transition)
-    for (kind, recovered), members in groups.items():
-        messages.append(_GROUPED[kind](members, recovered))
     wanted = list(secrets)
-    return [message.redacted(wanted) for message in messages]
+    return [render_batch(batch, wanted) for batch in batches(transitions)]
+
+
+def batches(transitions: Sequence[Transition]) -> list[list[Transition]]:
+    """The transitions one message carries: all that one run caused, or one direction of
+    staleness; in the order of each batch's first transition."""
+    found: dict[tuple[str, ...], list[Transition]] = {}
+    for t in transitions:
+        run_id = t.run_id
+        key = ("run", run_id) if run_id else ("stale", t.kind, str(t.recovered))
+        found.setdefault(key, []).append(t)
+    return list(found.values())
+
+
+def render_batch(batch: Sequence[Transition], secrets: Iterable[str | None] = ()) -> Message:
+    """One message: the most important part titles it, the others follow under their own
+    headings, and the run's link (if any) ends it."""
+    parts: list[Message] = []
+    for kind, recovered in _PART_ORDER:
+        members = [t for t in batch if t.kind == kind and t.recovered == recovered]
+        if not members:
+            continue
+        if kind == RUN_FAILED:
+            parts.extend(_run(t) for t in members)
+        else:
+            parts.append(_GROUPED[kind](members, recovered))
+    first, rest = parts[0], parts[1:]
+    lines = list(first.lines)
+    for part in rest:
+        lines.extend(["", part.title.removeprefix(f"{PREFIX}: ") + ":", *part.lines])
+    link = next((p.link for p in parts if p.link), "")
+    return Message(first.title, tuple(lines), link).redacted(secrets)
 
 
 def test_alert_message(hostname: str, moment: str) -> Message:
@@ -113,13 +138,15 @@ def _streaks(members: list[Transition], recovered: bool) -> Message:
             " runs in a row"
             for t in members
         )
-        return Message(f"{PREFIX}: {count} recovered", back)
+        return Message(f"{PREFIX}: {count} recovered", back, _link(members, recovered))
     lines = tuple(
         f"{t.subject}: {t.details['status']} in {t.details['consecutive']} consecutive runs;"
         f" last: {t.details.get('message') or t.details['status']}"
         for t in members
     )
-    return Message(f"{PREFIX}: {count} failed or deferred run after run", lines)
+    return Message(
+        f"{PREFIX}: {count} failed or deferred run after run", lines, _link(members, recovered)
+    )
 
 
 def _checks(members: list[Transition], recovered: bool) -> Message:
@@ -129,7 +156,7 @@ def _checks(members: list[Transition], recovered: bool) -> Message:
             f"{t.subject}: passes again ({t.close_details.get('summary', '')})" for t in members
         )
         verb = "passes" if len(members) == 1 else "pass"
-        return Message(f"{PREFIX}: {count} {verb} again", passed)
+        return Message(f"{PREFIX}: {count} {verb} again", passed, _link(members, recovered))
     lines: list[str] = []
     for t in members:
         d = t.details
@@ -137,8 +164,7 @@ def _checks(members: list[Transition], recovered: bool) -> Message:
         if d.get("symbols"):
             lines.append("  symbols: " + ", ".join(d["symbols"]))
         lines.extend(f"  {example}" for example in d.get("examples", []))
-        lines.append(f"  run {d.get('run_id', '?')}: {d.get('url', '')}")
-    return Message(f"{PREFIX}: {count} failed", tuple(lines))
+    return Message(f"{PREFIX}: {count} failed", tuple(lines), _link(members, recovered))
 
 
 def _stale(members: list[Transition], recovered: bool) -> Message:
@@ -166,8 +192,21 @@ def _stale(members: list[Transition], recovered: bool) -> Message:
 
 
 _GROUPED = {SYMBOL_STREAK: _streaks, CHECK_FAILED: _checks, STALE: _stale}
+# Problems before recoveries; within each, the run before what it explains.
+_PART_ORDER = (
+    (RUN_FAILED, False), (CHECK_FAILED, False), (SYMBOL_STREAK, False), (STALE, False),
+    (RUN_FAILED, True), (CHECK_FAILED, True), (SYMBOL_STREAK, True), (STALE, True),
+)  # fmt: skip
 # What a weekly (monthly) symbol misses is a period's closing row, not one session's bar.
 _UNITS = {"weekly": "week", "monthly": "month"}
+
+
+def _link(members: list[Transition], recovered: bool) -> str:
+    for t in members:
+        url = (t.close_details if recovered else t.details).get("url")
+        if url:
+            return str(url)
+    return ""
 
 
 def _unit(details: dict[str, Any]) -> str:

@@ -8,17 +8,18 @@ from datetime import UTC, datetime, timedelta
 
 from stockpipe.alerts import incidents
 from stockpipe.alerts.channels import Channel
-from stockpipe.alerts.delivery import ChannelOutcome, RetryPolicy, deliver
+from stockpipe.alerts.delivery import ChannelOutcome, RetryPolicy, deliver_in_order
 from stockpipe.alerts.freshness import series_freshness, unscheduled
 from stockpipe.alerts.incidents import RUN_KINDS, STALE, Transition
 from stockpipe.alerts.model import FinishedRun
-from stockpipe.alerts.render import Message, render
+from stockpipe.alerts.render import Message, batches, render_batch
 from stockpipe.store import Database
 
 logger = logging.getLogger(__name__)
 
-# A transition no channel took for a day is dropped with an error in the log, so one broken
-# channel does not make every later tick wait through its retries forever.
+# A transition a channel did not take for a day is given up for that channel, with an error in
+# the log, so one broken channel does not make every later tick wait through its retries
+# forever (the channels that were up have it already).
 GIVE_UP_AFTER = timedelta(days=1)
 
 
@@ -42,11 +43,15 @@ class AlertService:
 
     def observe_runs(self, runs: Iterable[FinishedRun], *, now: datetime | None = None) -> int:
         """Apply finished runs in order, then send; returns how many were new."""
+        moment = now or datetime.now(UTC)
+        incidents.prune_runs_seen(self.db, moment)
         new = sum(
-            incidents.record_run(self.db, run, consecutive_runs=self.consecutive_runs)
+            incidents.record_run(
+                self.db, run, consecutive_runs=self.consecutive_runs, seen_at=moment
+            )
             for run in runs
         )
-        self.send_pending(RUN_KINDS, now=now)
+        self.send_pending(RUN_KINDS, now=moment)
         return new
 
     def observe_freshness(
@@ -75,41 +80,65 @@ class AlertService:
     def send_pending(
         self, kinds: Sequence[str], *, now: datetime | None = None
     ) -> list[ChannelOutcome]:
+        """Send every channel what it has not taken yet; returns one outcome per attempt."""
         moment = now or datetime.now(UTC)
         to_send, to_drop = incidents.pending(self.db, kinds)
         incidents.mark_notified(self.db, to_drop, moment)
+        if not self.channels:
+            incidents.mark_notified(self.db, to_send, moment)  # nowhere to send them
+            return []
+        plans = [
+            (
+                channel,
+                _messages([t for t in to_send if channel.name not in t.delivered_to], self.secrets),
+            )
+            for channel in self.channels
+        ]
+        results = deliver_in_order(
+            [(channel, [message for message, _ in plan]) for channel, plan in plans],
+            self.policy,
+            secrets=self.secrets,
+        )
         outcomes: list[ChannelOutcome] = []
-        # A channel that failed once in this tick is not tried again until the next one: a
-        # dead SMTP server costs one series of retries per tick, not one per message.
-        down: set[str] = set()
-        for message, members in _messages(to_send, self.secrets):
-            channels = [c for c in self.channels if c.name not in down]
-            if self.channels and not channels:
-                break  # every channel is down: the rest waits for the next tick
-            results = deliver(message, channels, self.policy, secrets=self.secrets)
-            down.update(r.channel for r in results if not r.delivered)
-            outcomes.extend(results)
-            if any(r.delivered for r in results) or not self.channels:
-                incidents.mark_notified(self.db, members, moment)
-            elif all(moment - t.pending_since > GIVE_UP_AFTER for t in members):
-                logger.error("alert %r dropped: no channel took it for a day", message.title)
-                incidents.mark_notified(self.db, members, moment)
+        took: dict[tuple[int, bool], set[str]] = {}
+        for (channel, plan), tried in zip(plans, results, strict=True):
+            outcomes.extend(tried)
+            delivered = [
+                t for (_, batch), r in zip(plan, tried, strict=False) if r.delivered for t in batch
+            ]
+            incidents.record_delivery(self.db, channel.name, delivered, moment)
+            for t in delivered:
+                took.setdefault(_key(t), set()).add(channel.name)
+        self._finish(to_send, took, moment)
         return outcomes
+
+    def _finish(
+        self, sent: list[Transition], took: dict[tuple[int, bool], set[str]], moment: datetime
+    ) -> None:
+        """A transition every channel has is done; one a channel did not take for a day is
+        given up for that channel, with an error in the log."""
+        names = {channel.name for channel in self.channels}
+        done: list[Transition] = []
+        for t in sent:
+            missing = names - t.delivered_to - took.get(_key(t), set())
+            if not missing:
+                done.append(t)
+            elif moment - t.pending_since > GIVE_UP_AFTER:
+                what = "recovery" if t.recovered else "alert"
+                logger.error(
+                    "%s of %s %s dropped: %s did not take it for a day",
+                    what, t.kind, t.subject, " and ".join(sorted(missing)),
+                )  # fmt: skip
+                done.append(t)
+        incidents.mark_notified(self.db, done, moment)
+
+
+def _key(t: Transition) -> tuple[int, bool]:
+    return (t.incident_id, t.recovered)
 
 
 def _messages(
     transitions: list[Transition], secrets: list[str]
 ) -> list[tuple[Message, list[Transition]]]:
-    """Each message with the transitions it carries (run failures alone, the rest grouped)."""
-    batches: list[list[Transition]] = []
-    grouped: dict[tuple[str, bool], list[Transition]] = {}
-    for t in transitions:
-        if t.kind == incidents.RUN_FAILED:
-            batches.append([t])
-        else:
-            key = (t.kind, t.recovered)
-            if key not in grouped:
-                grouped[key] = []
-                batches.append(grouped[key])
-            grouped[key].append(t)
-    return [(render(batch, secrets)[0], batch) for batch in batches]
+    """Each message with the transitions it carries (stockpipe.alerts.render.batches)."""
+    return [(render_batch(batch, secrets), batch) for batch in batches(transitions)]

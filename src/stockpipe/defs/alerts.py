@@ -32,6 +32,9 @@ FIRST_RETRY_DELAY_SEC = 1.0
 # attempt, and the last attempt may take ALERT_TIMEOUT_SEC (at most 30) more; a channel that
 # failed is not tried again in the same tick (stockpipe.alerts.service).
 TICK_BUDGET_SEC = 50.0
+# Staleness moves in hours: the freshness sensor runs every 5 minutes, or every
+# ALERT_SENSOR_INTERVAL_SEC if that is longer (README and operations.md say so).
+FRESHNESS_MIN_INTERVAL_SEC = 300
 _BATCH = 100
 _ENDED: tuple[Literal[dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE], ...] = (
     dg.DagsterEventType.RUN_SUCCESS,
@@ -130,7 +133,9 @@ def _ended_after(instance: dg.DagsterInstance, after: int) -> list[tuple[int, st
 def _freshness_sensor(settings: Settings) -> dg.SensorDefinition:
     @dg.sensor(
         name=FRESHNESS_SENSOR,
-        minimum_interval_seconds=max(settings.alert_sensor_interval_sec, 300),
+        minimum_interval_seconds=max(
+            settings.alert_sensor_interval_sec, FRESHNESS_MIN_INTERVAL_SEC
+        ),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Slack/e-mail alert when a configured symbol's newest bar of a series in "
         f"STOCK_SERIES ({', '.join(settings.stock_series)}) is more than "

@@ -25,7 +25,7 @@ from stockpipe.defs.checks import check_specs, evaluate_checks
 from stockpipe.defs.resources import StockpipeResource
 from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.gap_memory import full_history_allowed_for
-from stockpipe.ingest.results import RunStatus, RunSummary, SymbolResult, SymbolStatus
+from stockpipe.ingest.results import RunSummary, SymbolResult, SymbolStatus
 from stockpipe.ingest.universe import UniverseUnavailable, tracked_symbols, uses_listing
 from stockpipe.logs import library_logs_to
 from stockpipe.series import DAILY, Series
@@ -112,9 +112,9 @@ def build_series_asset(
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         assert summary is not None
         context.log.info(summary.message)
-        if summary.failed or summary.status is RunStatus.FAILED:
+        if summary.failure:
             raise dg.Failure(
-                description=summary.message,
+                description=summary.failure,
                 metadata=summary_metadata(summary),
                 allow_retries=False,
             )

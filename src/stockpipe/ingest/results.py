@@ -22,6 +22,12 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
+# Why a run (Dagster) or check task (Airflow) fails although no symbol failed: every symbol was
+# deferred (the day's budget was spent before it started, the API unreachable). The table got
+# nothing, so someone must look; the CLI's `ingest` exits 3 for the same summary.
+NO_DATA = "no data at all (no symbol loaded or up to date)"
+
+
 @dataclass(frozen=True, slots=True)
 class SymbolResult:
     symbol: str
@@ -105,6 +111,14 @@ class RunSummary:
         if good == len(self.results):
             return RunStatus.SUCCESS
         return RunStatus.PARTIAL if good else RunStatus.FAILED
+
+    @property
+    def failure(self) -> str:
+        """Why a run with these results fails, "" if it does not: a failed symbol, or no data
+        at all. Deferred symbols do not fail a run that got data (they go first next run)."""
+        if self.results and self.status is RunStatus.FAILED and not self.failed:
+            return f"{NO_DATA}. {self.message}"
+        return self.message if self.failed else ""
 
     @property
     def message(self) -> str:
