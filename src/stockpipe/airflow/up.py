@@ -29,6 +29,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from stockpipe.airflow import API_POOL, DAGS_FOLDER
 from stockpipe.cli import configure_logging
 from stockpipe.cli.supervisor import ChildDied, Supervisor
+from stockpipe.redact import redact
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store import EmbeddedServer
 from stockpipe.store.db import serve_and_migrate
@@ -54,8 +55,9 @@ def main() -> int:
         server, conninfo = serve_and_migrate(settings)
         metadata = os.environ.get(_METADATA_VARIABLE) or _airflow_database(conninfo)
     except (DatabaseError, psycopg.Error) as exc:
-        logger.error("%s", exc)
-        return 1
+        # The same line and exit code as every stockpipe command (stockpipe.cli.exit_for_database).
+        sys.stderr.write(f"stockpipe airflow-up: {redact(str(exc), settings.secrets)}\n")
+        return 3
     logger.info("stock_data in %s; Airflow home %s", describe_conninfo(conninfo), home)
     supervisor = Supervisor(_airflow_env(conninfo, metadata, home))
     supervisor.install_signal_handlers()
