@@ -10,8 +10,14 @@ from rich.table import Table
 
 from stockpipe.cli import configure_logging
 from stockpipe.cli.ingest_cmd import EXIT_CODES
+from stockpipe.cli.progress import run_progress
 from stockpipe.ingest import IngestContext
-from stockpipe.ingest.corporate_actions import ActionsSummary, refresh_corporate_actions
+from stockpipe.ingest.corporate_actions import (
+    FUNCTIONS,
+    ActionsResult,
+    ActionsSummary,
+    refresh_corporate_actions,
+)
 from stockpipe.redact import redact
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store import DatabaseError
@@ -49,8 +55,17 @@ def command(symbols: str | None, force: bool) -> None:
         sys.exit(2)
     configure_logging(settings)
     try:
-        with IngestContext.from_settings(settings) as context:
-            summary = refresh_corporate_actions(context, settings.stock_symbols, force=force)
+        with (
+            IngestContext.from_settings(settings) as context,
+            run_progress("actions", len(settings.stock_symbols) * len(FUNCTIONS)) as progress,
+        ):
+
+            def advance(result: ActionsResult) -> None:
+                progress.advance(f"{result.symbol} {result.function.value} {result.status.value}")
+
+            summary = refresh_corporate_actions(
+                context, settings.stock_symbols, force=force, on_result=advance
+            )
     except DatabaseError as exc:
         click.echo(f"stockpipe actions: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)

@@ -6,11 +6,11 @@ import sys
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from stockpipe.cli import configure_logging
 from stockpipe.cli.options import interval_option, series_option
+from stockpipe.cli.progress import run_progress
 from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.results import RunStatus, RunSummary, SymbolResult
 from stockpipe.redact import redact
@@ -67,25 +67,14 @@ def command(
         raise click.UsageError("--interval applies to --series intraday only")
     settings = _load_settings(symbols, output_size, interval)
     configure_logging(settings)
-    stderr = Console(stderr=True)
     try:
         with (
             IngestContext.from_settings(settings) as context,
-            Progress(
-                TextColumn("[bold]ingest"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.description}"),
-                TimeElapsedColumn(),
-                console=stderr,
-                disable=not stderr.is_terminal,
-                transient=True,
-            ) as progress,
+            run_progress("ingest", len(settings.stock_symbols)) as progress,
         ):
-            task = progress.add_task("", total=len(settings.stock_symbols))
 
             def advance(result: SymbolResult) -> None:
-                progress.update(task, advance=1, description=f"{result.symbol} {result.status}")
+                progress.advance(f"{result.symbol} {result.status}")
 
             summary = ingest_symbols(
                 context,
