@@ -113,3 +113,27 @@ def test_a_refused_login_names_the_user_and_password_variables_at_once(tmp_path:
             ' failed for user "postgres"; check POSTGRES_USER and POSTGRES_PASSWORD',
         )
         assert "retry" not in finished.stderr, "a refused login is not retried"
+
+
+@pytest.mark.timeout(120)
+def test_make_airflow_up_meets_an_unreachable_database_the_same_way(tmp_path: Path) -> None:
+    # `make airflow-up` runs this module; it fails on the database before it needs Airflow.
+    port = free_port()
+    env = {
+        **os.environ,
+        "POSTGRES_HOST": "127.0.0.1",
+        "POSTGRES_PORT": str(port),
+        "POSTGRES_PASSWORD": PASSWORD,
+        "STOCKPIPE_DATA_DIR": str(tmp_path / "data"),
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "stockpipe.airflow.up"],
+        check=False, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert_one_clean_line(
+        done,
+        f"stockpipe airflow-up: cannot connect to PostgreSQL at"
+        f" postgres://postgres@127.0.0.1:{port}/postgres after 6 attempts: Connection refused;"
+        f" {HOST_PORT_ADVICE}",
+    )
