@@ -55,12 +55,9 @@ def serve_and_migrate(settings: Settings) -> tuple[EmbeddedServer | None, str]:
     else:
         conninfo = settings.postgres_conninfo() or ""
         conninfo = _with_connect_timeout(conninfo, settings.postgres_connect_timeout_sec)
-    try:
-        first_contact(conninfo, migrate=True, retries=5, what_to_check=settings_to_check(settings))
-    except BaseException:
-        if server is not None:
-            server.stop()
-        raise
+    # An embedded server stays up when this fails, as after any command: another process
+    # may be using it.
+    first_contact(conninfo, migrate=True, retries=5, what_to_check=settings_to_check(settings))
     return server, conninfo
 
 
