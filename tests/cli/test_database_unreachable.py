@@ -137,3 +137,24 @@ def test_make_airflow_up_meets_an_unreachable_database_the_same_way(tmp_path: Pa
         f" postgres://postgres@127.0.0.1:{port}/postgres after 6 attempts: Connection refused;"
         f" {HOST_PORT_ADVICE}",
     )
+
+
+def test_a_database_fault_no_command_handled_still_ends_in_one_line_and_exit_3() -> None:
+    import click
+    from click.testing import CliRunner
+
+    from stockpipe.cli import main
+    from stockpipe.store import DatabaseError
+
+    message = "cannot connect to PostgreSQL at postgres://u@h:1/d: Connection refused; check X"
+
+    @click.command(name="probe-database-fault")
+    def probe() -> None:
+        raise DatabaseError(message)
+
+    main.add_command(probe)
+    try:
+        result = CliRunner().invoke(main, ["probe-database-fault"])
+    finally:
+        main.commands.pop("probe-database-fault")
+    assert (result.exit_code, result.output) == (3, f"stockpipe probe-database-fault: {message}\n")
