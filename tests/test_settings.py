@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from stockpipe.settings import Settings, SettingsError
@@ -87,7 +92,7 @@ def test_a_non_ascii_ticker_is_rejected_as_typed(
     monkeypatch.setenv("STOCK_SYMBOLS", f"MSFT,{typed}")
     with pytest.raises(SettingsError) as info:
         Settings.load()
-    assert f"STOCK_SYMBOLS: Value error, {typed!r} is not a ticker" in str(info.value)
+    assert f"STOCK_SYMBOLS='MSFT,{typed}': {typed!r} is not a ticker" in str(info.value)
 
 
 def test_the_series_settings_default_to_daily_five_minutes_and_extended_hours() -> None:
@@ -113,7 +118,7 @@ def test_the_intraday_intervals_are_alpha_vantages() -> None:
     [
         ("STOCK_SERIES", "daily,hourly", "'hourly' is not a series; choose from daily, weekly"),
         ("STOCK_SERIES", " , ", "no series given"),
-        ("STOCK_INTRADAY_INTERVAL", "2min", "Input should be '1min'"),
+        ("STOCK_INTRADAY_INTERVAL", "2min", "should be '1min'"),
         ("STOCK_INTRADAY_EXTENDED_HOURS", "maybe", "valid boolean"),
         ("WEEKLY_SCHEDULE_CRON", "0 6 * *", "has 4 fields"),
         ("INTRADAY_SCHEDULE_CRON", "*/15 4-25 * * 1-5", "hour field"),
@@ -133,7 +138,7 @@ def test_bad_series_settings_are_rejected_naming_the_variable(
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError) as caught:
         Settings.load()
-    assert f"{variable}: " in str(caught.value)
+    assert f"{variable}={value!r}: " in str(caught.value)
     assert message in str(caught.value)
 
 
@@ -202,5 +207,145 @@ def test_a_bad_universe_setting_is_rejected_in_one_line_naming_it(
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError) as raised:
         Settings.load()
-    [line] = str(raised.value).splitlines()[1:]
-    assert line.startswith(f"  {variable}: ") and message in line
+    line = str(raised.value)
+    assert line.startswith(f"invalid configuration: {variable}=") and message in line
+    assert "\n" not in line and "Value error" not in line
+
+
+# --- what the user is told: one line per bad value, warnings for what would pass unnoticed ---
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):  # type: ignore[no-untyped-def]
+    """Warnings are said once per process: start this test with none said yet."""
+    from stockpipe import settings_check
+
+    monkeypatch.setattr(settings_check, "_warned", set())
+    caplog.set_level("WARNING", logger="stockpipe.settings")
+    return caplog
+
+
+def warnings_said(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "stockpipe.settings"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "line"),
+    [
+        (
+            "API_DAILY_BUDGET",
+            "lots",
+            "API_DAILY_BUDGET='lots': should be a valid integer, unable to parse string as an"
+            " integer",
+        ),
+        ("API_DAILY_BUDGET", "-1", "API_DAILY_BUDGET='-1': should be greater than or equal to 0"),
+        (
+            "STOCK_SYMBOLS",
+            "IBM,MS FT",
+            "STOCK_SYMBOLS='IBM,MS FT': 'MS FT' is not a ticker (letters, digits, '.', '-')",
+        ),
+        (
+            "API_OUTPUT_SIZE",
+            "huge",
+            "API_OUTPUT_SIZE='huge': should be 'auto', 'compact' or 'full'",
+        ),
+    ],
+    ids=["a word for a number", "a negative budget", "a ticker with a space", "an unknown policy"],
+)
+def test_a_bad_value_is_one_line_naming_the_variable_the_value_and_what_is_allowed(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, line: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as info:
+        Settings.load()
+    assert str(info.value) == f"invalid configuration: {line}"
+
+
+def test_two_bad_values_stay_on_one_line() -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.load(API_DAILY_BUDGET="-1", API_MAX_RETRIES="99")
+    assert str(info.value) == (
+        "invalid configuration: API_DAILY_BUDGET='-1': should be greater than or equal to 0;"
+        " API_MAX_RETRIES='99': should be less than or equal to 20"
+    )
+
+
+def test_the_command_line_prints_the_bad_value_in_one_line_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env = {**os.environ, "API_DAILY_BUDGET": "-1", "STOCKPIPE_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "stockpipe"), "status"],
+        check=False, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (
+        2,
+        "stockpipe: invalid configuration: API_DAILY_BUDGET='-1': should be greater than or"
+        " equal to 0\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "warning"),
+    [
+        ("AAPL,,MSFT ", "STOCK_SYMBOLS='AAPL,,MSFT ': item 2 of 3 is empty and ignored"),
+        ("AAPL,MSFT,", "STOCK_SYMBOLS='AAPL,MSFT,': item 3 of 3 is empty and ignored"),
+        (",IBM, ,KO", "STOCK_SYMBOLS=',IBM, ,KO': item 1, 3 of 4 is empty and ignored"),
+    ],
+    ids=["two commas in a row", "a trailing comma", "a leading comma and a blank item"],
+)
+def test_an_empty_ticker_is_dropped_with_a_warning_naming_its_position(
+    monkeypatch: pytest.MonkeyPatch, fresh_warnings: pytest.LogCaptureFixture, typed: str,
+    warning: str,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("STOCK_SYMBOLS", typed)
+    symbols = Settings.load().stock_symbols
+    assert "" not in symbols
+    assert warnings_said(fresh_warnings) == [f"{warning} (a ticker missing between two commas?)"]
+    Settings.load()
+    assert len(warnings_said(fresh_warnings)) == 1, "said once per process"
+
+
+def test_a_clean_symbol_list_says_nothing(
+    monkeypatch: pytest.MonkeyPatch, fresh_warnings: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("STOCK_SYMBOLS", "AAPL, MSFT ")
+    assert Settings.load().stock_symbols == ("AAPL", "MSFT")
+    assert warnings_said(fresh_warnings) == []
+
+
+def test_a_misspelt_name_in_dot_env_is_reported_with_the_closest_setting(
+    tmp_path: Path, fresh_warnings: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / ".env").write_text(
+        "API_DAILY_BUGDET=500\nSTOCKPIPE_LOGLEVEL=DEBUG\nPOSTGRES_TUNING=x\nEDITOR=vi\n"
+    )
+    settings = Settings.load()
+    assert settings.api_daily_budget == 25  # the typo still does nothing: it is only said
+    assert warnings_said(fresh_warnings) == [
+        "API_DAILY_BUGDET in .env is not a stockpipe setting and is ignored;"
+        " did you mean API_DAILY_BUDGET?",
+        "STOCKPIPE_LOGLEVEL in .env is not a stockpipe setting and is ignored;"
+        " did you mean STOCKPIPE_LOG_LEVEL?",
+        "POSTGRES_TUNING in .env is not a stockpipe setting and is ignored",
+    ]
+
+
+def test_a_misspelt_name_in_the_environment_is_reported_only_when_close_to_a_setting(
+    monkeypatch: pytest.MonkeyPatch, fresh_warnings: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("API_DAILY_BUGDET", "500")
+    monkeypatch.setenv("POSTGRES_INITDB_ARGS", "--data-checksums")  # the postgres image's
+    Settings.load()
+    assert warnings_said(fresh_warnings) == [
+        "API_DAILY_BUGDET in the environment is not a stockpipe setting and is ignored;"
+        " did you mean API_DAILY_BUDGET?"
+    ]
+
+
+def test_every_name_in_env_example_is_known() -> None:
+    from stockpipe.settings_check import unknown_name_warnings
+
+    example = Path(__file__).resolve().parents[1] / ".env.example"
+    known = [str(f.validation_alias).upper() for f in Settings.model_fields.values()]
+    assert unknown_name_warnings(known, example, environ={}) == []

@@ -39,25 +39,25 @@ def test_recipients_are_split_and_deduplicated(monkeypatch: pytest.MonkeyPatch) 
     [
         (
             {"ALERT_SLACK_WEBHOOK_URL": "hooks.slack.com/x"},
-            "ALERT_SLACK_WEBHOOK_URL: Value error, is not an http(s) URL",
+            "ALERT_SLACK_WEBHOOK_URL: is not an http(s) URL",
         ),
         (
             {"ALERT_SLACK_API_URL": "slack"},
-            "ALERT_SLACK_API_URL: Value error, 'slack' is not an http(s) URL",
+            "ALERT_SLACK_API_URL='slack': 'slack' is not an http(s) URL",
         ),
         (
             {"STOCKPIPE_UI_URL": "localhost:3000"},
-            "STOCKPIPE_UI_URL: Value error, 'localhost:3000' is not",
+            "STOCKPIPE_UI_URL='localhost:3000': 'localhost:3000' is not",
         ),
         (
             {"ALERT_SMTP_SECURITY": "tls"},
-            "ALERT_SMTP_SECURITY: Input should be 'starttls', 'ssl' or 'plain'",
+            "ALERT_SMTP_SECURITY='tls': should be 'starttls', 'ssl' or 'plain'",
         ),
-        ({"ALERT_SMTP_PORT": "smtp"}, "ALERT_SMTP_PORT: Input should be a valid integer"),
-        ({"ALERT_SMTP_PORT": "0"}, "ALERT_SMTP_PORT: Input should be greater than or equal to 1"),
+        ({"ALERT_SMTP_PORT": "smtp"}, "ALERT_SMTP_PORT='smtp': should be a valid integer"),
+        ({"ALERT_SMTP_PORT": "0"}, "ALERT_SMTP_PORT='0': should be greater than or equal to 1"),
         (
             {"ALERT_EMAIL_TO": "ops", "ALERT_SMTP_HOST": "h"},
-            "ALERT_EMAIL_TO: Value error, 'ops' is not an e-mail address",
+            "ALERT_EMAIL_TO='ops': 'ops' is not an e-mail address",
         ),
         (
             {"ALERT_EMAIL_TO": "ops@example.test"},
@@ -77,13 +77,13 @@ def test_recipients_are_split_and_deduplicated(monkeypatch: pytest.MonkeyPatch) 
         ),
         (
             {"ALERT_CONSECUTIVE_RUNS": "0"},
-            "ALERT_CONSECUTIVE_RUNS: Input should be greater than or equal to 1",
+            "ALERT_CONSECUTIVE_RUNS='0': should be greater than or equal to 1",
         ),
         (
             {"ALERT_STALE_AFTER_HOURS": "soon"},
-            "ALERT_STALE_AFTER_HOURS: Input should be a valid number",
+            "ALERT_STALE_AFTER_HOURS='soon': should be a valid number",
         ),
-        ({"ALERT_RETRIES": "11"}, "ALERT_RETRIES: Input should be less than or equal to 10"),
+        ({"ALERT_RETRIES": "11"}, "ALERT_RETRIES='11': should be less than or equal to 10"),
     ],
     ids=[
         "a webhook without a scheme",

@@ -25,12 +25,25 @@ LineSink = Callable[[int, str], None]
 
 def configure_logging(settings: Settings) -> None:
     """The CLI's logging: one redacting stderr handler on the root, at STOCKPIPE_LOG_LEVEL."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(settings.secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time of the record: while a progress bar is
+    shown, rich redirects stderr so each line prints above the bar, not glued into it
+    (`0:00:022026-12-05 19:30:21,980 INFO ...`)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # under the handler's lock (Handler.handle)
+        super().emit(record)
 
 
 class _SinkHandler(logging.Handler):

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from stockpipe.cron import CronError, validate_cron
 from stockpipe.errors import StockpipeError
 from stockpipe.series import SERIES_NAMES
+from stockpipe.settings_check import describe_errors, unknown_name_warnings, warn_once
 
 # Tickers as Alpha Vantage writes them: IBM, BRK.B, SHOP.TRT, RDS-A, 0700.HKG.
 _TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,14}$")
@@ -297,6 +298,14 @@ class Settings(BaseSettings):
     def _split_symbols(cls, value: object) -> tuple[str, ...]:
         items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
         symbols: list[str] = []
+        empty = [n for n, item in enumerate(items, 1) if not str(item).strip()]
+        if empty and len(empty) < len(items):
+            # Dropped, as before, but said: a ticker the user meant to type may be missing.
+            where = ", ".join(map(str, empty))
+            warn_once(
+                f"STOCK_SYMBOLS={value!r}: item {where} of {len(items)} is empty and ignored"
+                " (a ticker missing between two commas?)"
+            )
         for item in items:
             typed = str(item).strip()
             # Checked as typed: upper() would turn "\u0131bm" (dotless i) into IBM, "straße" into
@@ -395,18 +404,26 @@ class Settings(BaseSettings):
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:
-        """Read the environment; raise SettingsError with one line per bad variable."""
+        """Read the environment; raise SettingsError, one line naming each bad variable, its
+        value (unless secret) and what is allowed; warn about names nothing reads."""
         try:
-            return cls(**overrides)  # type: ignore[arg-type]
+            settings = cls(**overrides)  # type: ignore[arg-type]
         except ValidationError as exc:
-            lines = []
-            for error in exc.errors():
-                if not error["loc"]:  # a check across variables names them in its message
-                    lines.append(str(error["msg"]).removeprefix("Value error, "))
-                    continue
-                name = str(error["loc"][0])
-                lines.append(f"{name.upper()}: {error['msg']}")
-            raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+            raise SettingsError(describe_errors(exc, cls._secret_names())) from None
+        env_file = overrides.get("_env_file", cls.model_config.get("env_file"))
+        known = [str(field.validation_alias).upper() for field in cls.model_fields.values()]
+        path = Path(env_file) if isinstance(env_file, str | Path) else None
+        for warning in unknown_name_warnings(known, path):
+            warn_once(warning)
+        return settings
+
+    @classmethod
+    def _secret_names(cls) -> frozenset[str]:
+        return frozenset(
+            str(field.validation_alias).upper()
+            for field in cls.model_fields.values()
+            if "SecretStr" in str(field.annotation)
+        )
 
     @property
     def uses_embedded_database(self) -> bool:

@@ -111,4 +111,7 @@ def test_a_bad_security_mode_stops_it_naming_the_variable(env: pytest.MonkeyPatc
     result = CliRunner().invoke(main, ["alerts", "test"])
 
     assert result.exit_code == 2
-    assert "ALERT_SMTP_SECURITY: Input should be 'starttls', 'ssl' or 'plain'" in result.output
+    assert result.output == (
+        "stockpipe: invalid configuration: ALERT_SMTP_SECURITY='tls': should be 'starttls',"
+        " 'ssl' or 'plain'\n"
+    )

@@ -36,7 +36,9 @@ def test_fetch_prints_the_bars_and_the_skip_counts(fake_av_env: FakeAlphaVantage
     fake_av_env.set_series("IBM", Function.DAILY, {"2024-05-03": BAR, "2024-05-02": bad})
     result = CliRunner().invoke(main, ["fetch", "ibm"])
     assert result.exit_code == 0, result.output
-    assert "2024-05-03 04:00" in result.output
+    # A daily bar is its trading date, under the footer's exchange zone (not `05:00 UTC`).
+    assert "│ 2024-05-03 │" in result.output and "04:00" not in result.output
+    assert "date" in result.output and "UTC" not in result.output
     assert "165.4500" in result.output and "3807545" in result.output
     assert "1 valid bars (showing 1)" in result.output
     assert "skipped: negative_volume=1" in result.output
@@ -79,3 +81,17 @@ def test_an_interval_without_intraday_is_a_usage_error(fake_av_env: FakeAlphaVan
     assert result.exit_code == 2
     assert "interval and month apply to intraday only" in result.output
     assert fake_av_env.calls() == []
+
+
+def test_fetch_shows_weekly_bars_as_dates_and_intraday_bars_in_exchange_time(
+    fake_av_env: FakeAlphaVantage,
+) -> None:
+    fake_av_env.set_series("IBM", Function.WEEKLY, {"2024-05-03": BAR})
+    weekly = CliRunner().invoke(main, ["fetch", "IBM", "--function", "weekly"])
+    assert weekly.exit_code == 0, weekly.output
+    assert "│ 2024-05-03 │" in weekly.output and ":00" not in weekly.output.split("valid bars")[0]
+
+    fake_av_env.set_series("IBM", Function.INTRADAY, {"2024-05-03 09:35:00": BAR})
+    intraday = CliRunner().invoke(main, ["fetch", "IBM", "--function", "intraday"])
+    assert intraday.exit_code == 0, intraday.output
+    assert "│ 2024-05-03 09:35 EDT │" in intraday.output

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from click.testing import CliRunner
 
 from stockpipe.cli import main
@@ -132,3 +135,37 @@ def test_status_lists_each_symbols_missing_sessions_by_what_repairs_them(
         f"IBM: 3 missing sessions: {far[0]}..{far[1]} (2) (premium (full) history only);"
         f" {near} (repairable: the next daily refresh, compact)"
     ) in denied
+
+
+@pytest.fixture
+def machine_in_los_angeles(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone is Los Angeles for this test (TZ + tzset), UTC-ish again after."""
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_status_changes_shows_new_york_trading_dates_on_a_machine_west_of_new_york(
+    fake: FakeAlphaVantage, db: Database, machine_in_los_angeles: None
+) -> None:
+    assert datetime(2026, 11, 30, 5, tzinfo=UTC).astimezone().day == 29  # the trap is set
+    run("ingest", "--symbols", "IBM")
+    sessions = sessions_between(date(2020, 1, 1), latest_completed_session())
+    missed = {"effective_date": str(sessions[-3]), "split_factor": "2.0000"}
+    fake.set_actions("IBM", splits=[missed, *action_rows("IBM", sessions[-1])[0]])
+    db.run(lambda conn: conn.execute("DELETE FROM stock_data WHERE ts = %s", [_ny(sessions[-1])]))
+    run("ingest", "--symbols", "IBM")
+
+    output = run("status", "--symbols", "IBM", "--changes")
+
+    lines = [line for line in output.splitlines() if "->" in line and line.startswith("│ IBM")]
+    cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines]
+    # Before: New York midnight in Los Angeles, the day before (a Sunday for 2026-11-30).
+    assert [row[1] for row in cells] == [str(sessions[-2]), str(sessions[-3])]
+    # A time of day names its zone.
+    assert all(row[2].endswith((" PST", " PDT")) for row in cells), cells
+    ibm = row_of(run("status", "--symbols", "IBM"), "IBM")
+    assert ibm[2:4] == [str(sessions[-HISTORY]), str(sessions[-1])]
+    assert ibm[6].endswith((" PST", " PDT")), ibm

@@ -149,12 +149,12 @@ def test_ingest_without_any_listing_fails_with_the_reason(
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("STOCK_UNIVERSE", "all", "STOCK_UNIVERSE: Value error, 'all' is not a universe;"
+        ("STOCK_UNIVERSE", "all", "STOCK_UNIVERSE='all': 'all' is not a universe;"
          " choose symbols or listing"),
-        ("STOCK_UNIVERSE_EXCHANGES", "NYSE,NASDQ", "STOCK_UNIVERSE_EXCHANGES: Value error,"
+        ("STOCK_UNIVERSE_EXCHANGES", "NYSE,NASDQ", "STOCK_UNIVERSE_EXCHANGES='NYSE,NASDQ':"
          " 'NASDQ' is not an exchange of LISTING_STATUS; choose from NYSE, NASDAQ, NYSE ARCA,"
          " NYSE MKT, BATS"),
-        ("STOCK_UNIVERSE_ASSET_TYPES", ",", "STOCK_UNIVERSE_ASSET_TYPES: Value error, no asset"
+        ("STOCK_UNIVERSE_ASSET_TYPES", ",", "STOCK_UNIVERSE_ASSET_TYPES=',': no asset"
          " type given; choose from Stock, ETF"),
     ],
     ids=["a universe that does not exist", "a misspelt exchange", "no asset type"],
@@ -166,5 +166,5 @@ def test_a_bad_universe_setting_exits_2_naming_it(
     monkeypatch.setenv(variable, value)
     result = run("universe")
     assert result.exit_code == 2
-    assert result.output == f"stockpipe: invalid configuration:\n  {message}\n"
+    assert result.output == f"stockpipe: invalid configuration: {message}\n"
     assert fake.calls() == []

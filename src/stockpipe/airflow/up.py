@@ -35,6 +35,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from stockpipe.airflow import API_POOL, DAGS_FOLDER
 from stockpipe.logs import configure_logging
+from stockpipe.redact import redact
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store import EmbeddedServer
 from stockpipe.store.db import serve_and_migrate
@@ -62,8 +63,9 @@ def main() -> int:
         server, conninfo = serve_and_migrate(settings)
         env = environment(settings, conninfo)
     except (DatabaseError, psycopg.Error) as exc:
-        logger.error("%s", exc)
-        return 1
+        # The same line and exit code as every stockpipe command (stockpipe.cli.exit_for_database).
+        sys.stderr.write(f"stockpipe airflow-up: {redact(str(exc), settings.secrets)}\n")
+        return 3
     home = env["AIRFLOW_HOME"]
     logger.info("stock_data in %s; Airflow home %s", describe_conninfo(conninfo), home)
     bind = str(settings.bind)

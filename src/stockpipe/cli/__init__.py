@@ -7,13 +7,25 @@ logging so that secrets are masked in every line.
 from __future__ import annotations
 
 import sys
+from typing import Any, NoReturn
 
 import click
 
 from stockpipe.logs import configure_logging
+from stockpipe.redact import redact
 from stockpipe.settings import Settings, SettingsError
+from stockpipe.store.errors import DatabaseError
 
-__all__ = ["configure_logging", "load_settings_or_exit", "main"]
+__all__ = [
+    "DATABASE_EXIT_CODE",
+    "configure_logging",
+    "exit_for_database",
+    "load_settings_or_exit",
+    "main",
+]
+
+# Every command ends with this code when the database cannot be reached or refuses the work.
+DATABASE_EXIT_CODE = 3
 
 
 def load_settings_or_exit() -> Settings:
@@ -25,7 +37,25 @@ def load_settings_or_exit() -> Settings:
         sys.exit(2)
 
 
-@click.group()
+def exit_for_database(command: str, exc: DatabaseError, settings: Settings | None) -> NoReturn:
+    """`stockpipe <command>: <one line>` on stderr, exit code 3: the same for every command."""
+    message = str(exc) if settings is None else redact(str(exc), settings.secrets)
+    click.echo(f"stockpipe {command}: {message}", err=True)
+    sys.exit(DATABASE_EXIT_CODE)
+
+
+class _Commands(click.Group):
+    """The group; a database fault a command did not handle still ends in one line, exit 3
+    (the store's messages carry no password), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DatabaseError as exc:
+            exit_for_database(ctx.invoked_subcommand or "", exc, None)
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="stockpipe")
 def main() -> None:
     """Keep a PostgreSQL database of Alpha Vantage stock prices fresh."""

@@ -10,8 +10,14 @@ from rich.table import Table
 
 from stockpipe.cli import configure_logging
 from stockpipe.cli.ingest_cmd import EXIT_CODES
+from stockpipe.cli.progress import run_progress
 from stockpipe.ingest import IngestContext
-from stockpipe.ingest.corporate_actions import ActionsSummary, refresh_corporate_actions
+from stockpipe.ingest.corporate_actions import (
+    FUNCTIONS,
+    ActionsResult,
+    ActionsSummary,
+    refresh_corporate_actions,
+)
 from stockpipe.ingest.universe import UniverseUnavailable, tracked_symbols
 from stockpipe.redact import redact
 from stockpipe.settings import Settings, SettingsError
@@ -56,7 +62,14 @@ def command(symbols: str | None, force: bool) -> None:
     try:
         with IngestContext.from_settings(settings) as context:
             chosen = settings.stock_symbols if symbols is not None else tracked_symbols(context)
-            summary = refresh_corporate_actions(context, chosen, force=force)
+            with run_progress("actions", len(chosen) * len(FUNCTIONS)) as progress:
+
+                def advance(result: ActionsResult) -> None:
+                    progress.advance(
+                        f"{result.symbol} {result.function.value} {result.status.value}"
+                    )
+
+                summary = refresh_corporate_actions(context, chosen, force=force, on_result=advance)
     except (DatabaseError, UniverseUnavailable) as exc:
         click.echo(f"stockpipe actions: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)

@@ -5,6 +5,7 @@ refreshes leave, resuming where the last run stopped. Same code path as the Dags
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import click
@@ -29,6 +30,7 @@ from stockpipe.redact import redact
 from stockpipe.series import SERIES_NAMES
 from stockpipe.settings import Settings, SettingsError, check_month
 from stockpipe.store import DatabaseError
+from stockpipe.waits import Wait, observing_waits
 
 # As `stockpipe ingest`: 1 when something is left for later (a paused backfill is the normal
 # state of a long one, but not "done"), 3 when nothing could be done.
@@ -154,10 +156,14 @@ def _run(context: IngestContext, scope: _Scope, retry: bool) -> BackfillSummary:
             else:  # a log or a pipe: one line per unit instead of a redrawn bar
                 click.echo(f"backfill {line}", err=True)
 
-        return run_backfill(
-            context, symbols=scope.symbols, series=scope.series, since=scope.since,
-            retry_unreachable=retry, on_unit=show,
-        )  # fmt: skip
+        def waiting(wait: Wait) -> None:
+            progress.update(task, description=wait.describe())
+
+        with observing_waits(waiting) if stderr.is_terminal else nullcontext():
+            return run_backfill(
+                context, symbols=scope.symbols, series=scope.series, since=scope.since,
+                retry_unreachable=retry, on_unit=show,
+            )  # fmt: skip
 
 
 def _symbol_table(title: str, plan: Plan, calls: dict[str, int] | None = None) -> Table:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from stockpipe.cli.moments import local_time, trading_date
 from stockpipe.store.bar_changes import BarChange
 
 SHOWN = 20  # the latest ones; stock_data_changes holds them all
@@ -18,8 +19,8 @@ def bar_changes_table(changes: list[BarChange]) -> Table:
     for change in changes:
         table.add_row(
             change.symbol,
-            change.ts.astimezone().strftime("%Y-%m-%d"),
-            change.changed_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+            trading_date(change.ts),
+            local_time(change.changed_at),
             (change.run_id or "-")[:12],
             change.describe(),
         )

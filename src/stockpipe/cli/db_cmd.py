@@ -8,7 +8,7 @@ import sys
 import click
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from stockpipe.cli import configure_logging, load_settings_or_exit
+from stockpipe.cli import configure_logging, exit_for_database, load_settings_or_exit
 from stockpipe.store import Database, DatabaseError
 from stockpipe.store.db import EMBEDDED_DBNAME, embedded_server_for
 from stockpipe.store.embedded import bin_path
@@ -34,7 +34,7 @@ def migrate() -> None:
                 applied_now = apply(conn)
                 on_db = sorted(applied_versions(conn))
     except DatabaseError as exc:
-        raise click.ClickException(str(exc)) from None
+        exit_for_database("db migrate", exc, settings)
     click.echo(f"database: {db.describe()}")
     click.echo(f"applied now: {', '.join(applied_now) if applied_now else 'none (up to date)'}")
     click.echo(f"versions on the database: {', '.join(on_db)}")
@@ -70,7 +70,7 @@ def psql(psql_args: tuple[str, ...]) -> None:
         with Database.from_settings(settings, migrate=False, min_size=0) as db:
             conninfo = db.conninfo
     except DatabaseError as exc:
-        raise click.ClickException(str(exc)) from None
+        exit_for_database("db psql", exc, settings)
     sys.stdout.flush()
     # The password travels in PGPASSWORD, not in argv where `ps` would show it to every user.
     params = conninfo_to_dict(conninfo)

@@ -20,6 +20,7 @@ from stockpipe.alphavantage import (
     SeriesRequest,
 )
 from stockpipe.cli import configure_logging, load_settings_or_exit
+from stockpipe.cli.moments import exchange_time, trading_date
 
 FUNCTION_NAMES = {
     "daily": Function.DAILY,
@@ -37,7 +38,8 @@ def _table(series: ParsedSeries, limit: int) -> Table:
     adjusted = any(bar.adjusted_close is not None for bar in shown)
     split = any(bar.split_coefficient is not None for bar in shown)
     table = Table(title=f"{series.symbol} {series.function.value} ({series.interval})")
-    table.add_column("ts (UTC)")
+    intraday = series.function is Function.INTRADAY
+    table.add_column("time" if intraday else "date")
     for name in ("open", "high", "low", "close", "volume"):
         table.add_column(name, justify="right")
     if adjusted:
@@ -46,7 +48,7 @@ def _table(series: ParsedSeries, limit: int) -> Table:
     if split:
         table.add_column("split", justify="right")
     for bar in shown:
-        row = [bar.ts.strftime("%Y-%m-%d %H:%M")]
+        row = [exchange_time(bar.ts) if intraday else trading_date(bar.ts)]
         row += [str(bar.open), str(bar.high), str(bar.low), str(bar.close), str(bar.volume)]
         if adjusted:
             row += [str(bar.adjusted_close), str(bar.dividend_amount)]

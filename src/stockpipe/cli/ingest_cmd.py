@@ -6,11 +6,11 @@ import sys
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from stockpipe.cli import configure_logging
 from stockpipe.cli.options import interval_option, series_option
+from stockpipe.cli.progress import run_progress
 from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.results import RunStatus, RunSummary, SymbolResult
 from stockpipe.ingest.universe import UniverseUnavailable, tracked_symbols
@@ -69,36 +69,23 @@ def command(
         raise click.UsageError("--interval applies to --series intraday only")
     settings = _load_settings(symbols, output_size, interval)
     configure_logging(settings)
-    stderr = Console(stderr=True)
     try:
-        with (
-            IngestContext.from_settings(settings) as context,
-            Progress(
-                TextColumn("[bold]ingest"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.description}"),
-                TimeElapsedColumn(),
-                console=stderr,
-                disable=not stderr.is_terminal,
-                transient=True,
-            ) as progress,
-        ):
+        with IngestContext.from_settings(settings) as context:
             # An explicit --symbols list is the run's universe; else STOCK_UNIVERSE decides
             # (the listing is refreshed first when today's refresh is due).
             chosen = settings.stock_symbols if symbols is not None else tracked_symbols(context)
-            task = progress.add_task("", total=len(chosen))
+            with run_progress("ingest", len(chosen)) as progress:
 
-            def advance(result: SymbolResult) -> None:
-                progress.update(task, advance=1, description=f"{result.symbol} {result.status}")
+                def advance(result: SymbolResult) -> None:
+                    progress.advance(f"{result.symbol} {result.status}")
 
-            summary = ingest_symbols(
-                context,
-                chosen,
-                on_result=advance,
-                retry_rejected=retry_rejected,
-                series=series,
-            )
+                summary = ingest_symbols(
+                    context,
+                    chosen,
+                    on_result=advance,
+                    retry_rejected=retry_rejected,
+                    series=series,
+                )
     except (DatabaseError, UniverseUnavailable) as exc:
         click.echo(f"stockpipe ingest: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from stockpipe.cli import configure_logging, load_settings_or_exit
 from stockpipe.cli.bar_changes_view import SHOWN, bar_changes_table
+from stockpipe.cli.moments import local_time
 from stockpipe.cli.options import interval_option, series_option
 from stockpipe.ingest.gaps import describe_missing, describe_vendor_missing, full_history_allowed
 from stockpipe.ingest.overview import SymbolOverview, stored_symbols, symbol_overview
@@ -152,7 +153,7 @@ def _rejection_lines(overviews: list[SymbolOverview], retry_days: int) -> list[s
 
 
 def _when(moment: datetime) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+    return local_time(moment)
 
 
 def _budget_line(budget: BudgetInfo) -> str:

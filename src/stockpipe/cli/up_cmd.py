@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 from psycopg.conninfo import conninfo_to_dict
 
-from stockpipe.cli import configure_logging, load_settings_or_exit
+from stockpipe.cli import configure_logging, exit_for_database, load_settings_or_exit
 from stockpipe.settings import Settings
 from stockpipe.store.db import EMBEDDED_DBNAME, serve_and_migrate
 from stockpipe.store.errors import DatabaseError, describe_conninfo
@@ -48,7 +48,7 @@ def command(host: str, port: int, code_server_port: int) -> None:
     try:
         server, conninfo = serve_and_migrate(settings)
     except DatabaseError as exc:
-        raise click.ClickException(str(exc)) from None
+        exit_for_database("up", exc, settings)
     if server is not None:
         logger.info(
             "embedded PostgreSQL; look inside with: %s", server.psql_command(EMBEDDED_DBNAME)

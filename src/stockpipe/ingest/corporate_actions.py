@@ -176,8 +176,10 @@ def refresh_corporate_actions(
         refetch=mark_adjusted_series(ctx, news),
     )
     logger.info("%s", summary.message)
+    # Each change is shown once where the caller shows them (the CLI's list, Dagster's metadata
+    # table, the Airflow task's return value); at INFO they doubled `stockpipe actions`' output.
     for change in summary.changes:
-        logger.info("corporate action %s", change.describe())
+        logger.debug("corporate action %s", change.describe())
     return summary
 
 

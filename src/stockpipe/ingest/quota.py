@@ -28,6 +28,7 @@ from stockpipe.clock import Clock, SystemClock
 from stockpipe.market_calendar import NEW_YORK
 from stockpipe.settings import Settings
 from stockpipe.store import Database, DatabaseError
+from stockpipe.waits import NOTABLE_WAIT_SEC, Wait, announce_wait
 
 logger = logging.getLogger(__name__)
 
@@ -220,8 +221,21 @@ class PostgresCallGate:
                 raise BudgetExhausted(verdict)
             if verdict is None:
                 return
-            logger.debug("API call spacing: waiting %.2f s", verdict)
+            announce_wait(self._wait(verdict))
             self._clock.sleep(verdict)
+
+    def _wait(self, seconds: float) -> Wait:
+        """Why the next call waits `seconds`, as far as the settings tell (a display's line)."""
+        symbol = (getattr(self._local, "labels", None) or (None, None))[0]
+        if seconds > self._polite_delay + 1:
+            try:
+                slowed = self.slow_spacing() if seconds >= NOTABLE_WAIT_SEC else 0.0
+            except DatabaseError:  # only the wording of a progress line depends on it
+                slowed = 0.0
+            if slowed > self._polite_delay:
+                return Wait(seconds, "a slow-down after a rate-limit reply", symbol)
+            return Wait(seconds, "the API's per-minute limit (API_CALLS_PER_MINUTE)", symbol)
+        return Wait(seconds, "the spacing between calls (API_POLITE_DELAY_SEC)", symbol)
 
     def _try_reserve(self, conn: psycopg.Connection[Any]) -> float | str | None:
         """None: reserved. A float: seconds to wait first. A str: why the budget is spent."""

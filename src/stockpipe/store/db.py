@@ -14,7 +14,15 @@ from psycopg_pool import ConnectionPool
 
 from stockpipe.closing import ClosesOnExit
 from stockpipe.store.embedded import EmbeddedServer
-from stockpipe.store.errors import DatabaseError, describe_conninfo, gist, is_transient, wrap
+from stockpipe.store.errors import (
+    DatabaseError,
+    cannot_connect,
+    describe_conninfo,
+    gist,
+    is_transient,
+    login_refused,
+    wrap,
+)
 from stockpipe.store.migrate import migrate as apply_migrations
 
 if TYPE_CHECKING:
@@ -37,7 +45,8 @@ def embedded_server_for(settings: Settings) -> EmbeddedServer:
 def serve_and_migrate(settings: Settings) -> tuple[EmbeddedServer | None, str]:
     """For a long-running stack (`stockpipe up`, `make airflow-up`): start the embedded server
     when no server is configured, apply the migrations, and return the server (None for an
-    external one; the caller stops it) and the conninfo of stockpipe's database."""
+    external one; the caller stops it) and the conninfo of stockpipe's database. An external
+    server gets the same connect timeout, retries and error as every other command."""
     server: EmbeddedServer | None = None
     if settings.uses_embedded_database:
         server = embedded_server_for(settings).start()
@@ -45,8 +54,70 @@ def serve_and_migrate(settings: Settings) -> tuple[EmbeddedServer | None, str]:
         conninfo = server.conninfo(EMBEDDED_DBNAME)
     else:
         conninfo = settings.postgres_conninfo() or ""
-    apply_migrations(conninfo)
+        conninfo = _with_connect_timeout(conninfo, settings.postgres_connect_timeout_sec)
+    # An embedded server stays up when this fails, as after any command: another process
+    # may be using it.
+    first_contact(conninfo, migrate=True, retries=5, what_to_check=settings_to_check(settings))
     return server, conninfo
+
+
+def settings_to_check(settings: Settings) -> Callable[[str], str]:
+    """What to tell the user to check when the server cannot be reached or refuses the login:
+    the variables they set (DATABASE_URL or the POSTGRES_* group), never their values' secrets."""
+
+    def advice(reason: str) -> str:
+        if settings.database_url is not None:
+            return "check DATABASE_URL"
+        if settings.uses_embedded_database:
+            return (
+                "the embedded server did not answer; check STOCKPIPE_EMBEDDED_PG_PORT and"
+                " STOCKPIPE_DATA_DIR, or stop it with `stockpipe db stop` and try again"
+            )
+        if login_refused(reason):
+            return "check POSTGRES_USER and POSTGRES_PASSWORD"
+        if "database" in reason and "does not exist" in reason:
+            return "check POSTGRES_DB"
+        return (
+            "is PostgreSQL running there? Check POSTGRES_HOST and POSTGRES_PORT"
+            " (unset POSTGRES_HOST to use the embedded database)"
+        )
+
+    return advice
+
+
+def _no_settings_advice(reason: str) -> str:
+    if login_refused(reason):
+        return "check the user and password"
+    return "check the connection string"
+
+
+def first_contact(
+    conninfo: str,
+    *,
+    migrate: bool,
+    retries: int,
+    what_to_check: Callable[[str], str] = _no_settings_advice,
+) -> None:
+    """Connect (retrying a server that may be starting), then apply pending migrations: the
+    start of every command. A connection that never comes raises one DatabaseError line that
+    says where, why and which settings to check."""
+
+    def connect() -> psycopg.Connection[Any]:
+        return psycopg.connect(conninfo, autocommit=True)
+
+    def give_up(exc: BaseException, attempts: int) -> DatabaseError:
+        return cannot_connect(exc, conninfo, attempts=attempts, what_to_check=what_to_check)
+
+    def contact() -> None:
+        with _with_retries(connect, conninfo, "connecting", retries=retries, give_up=give_up) as c:
+            if migrate:
+                applied = apply_migrations(c)
+                if applied:
+                    logger.info("database schema migrated: applied %s", ", ".join(applied))
+
+    # A transient fault during the migrations (a server restart) starts over with a new
+    # connection; a connection that never comes has already raised its own error.
+    _with_retries(contact, conninfo, "migrating", retries=retries)
 
 
 class Database(ClosesOnExit):
@@ -85,6 +156,7 @@ class Database(ClosesOnExit):
             max_size=max_size,
             connect_retries=connect_retries,
             statement_timeout_sec=settings.postgres_statement_timeout_sec,
+            what_to_check=settings_to_check(settings),
         )
 
     @classmethod
@@ -97,6 +169,7 @@ class Database(ClosesOnExit):
         max_size: int = 4,
         connect_retries: int = 5,
         statement_timeout_sec: int = 0,
+        what_to_check: Callable[[str], str] = _no_settings_advice,
     ) -> Database:
         """Check the server answers (permanent faults raise at once), migrate, open the pool.
 
@@ -104,14 +177,9 @@ class Database(ClosesOnExit):
         lock never released or a server that stops answering mid-run fails that unit of work
         instead of holding the run; migrations run without it (they may rewrite big tables)."""
 
-        def first_contact() -> None:
-            with psycopg.connect(conninfo, autocommit=True) as conn:
-                if migrate:
-                    applied = apply_migrations(conn)
-                    if applied:
-                        logger.info("database schema migrated: applied %s", ", ".join(applied))
-
-        _with_retries(first_contact, conninfo, "connecting", retries=connect_retries)
+        first_contact(
+            conninfo, migrate=migrate, retries=connect_retries, what_to_check=what_to_check
+        )
         pool: ConnectionPool[Any] = ConnectionPool(
             conninfo,
             min_size=min_size,
@@ -170,7 +238,14 @@ def _statement_timeout(seconds: int) -> Callable[[psycopg.Connection[Any]], None
     return configure
 
 
-def _with_retries(attempt: Callable[[], T], conninfo: str, doing: str, *, retries: int) -> T:
+def _with_retries(
+    attempt: Callable[[], T],
+    conninfo: str,
+    doing: str,
+    *,
+    retries: int,
+    give_up: Callable[[BaseException, int], DatabaseError] | None = None,
+) -> T:
     failures = 0
     while True:
         try:
@@ -180,7 +255,7 @@ def _with_retries(attempt: Callable[[], T], conninfo: str, doing: str, *, retrie
         except (psycopg.Error, OSError, TimeoutError) as exc:
             failures += 1
             if not is_transient(exc) or failures > retries:
-                raise wrap(exc, conninfo, doing) from None
+                raise (give_up(exc, failures) if give_up else wrap(exc, conninfo, doing)) from None
             delay = min(_BACKOFF_MAX_SEC, _BACKOFF_FIRST_SEC * 2 ** (failures - 1))
             delay *= random.uniform(0.5, 1.0)  # jitter: concurrent retriers do not stampede
             # Logged at once, with libpq's reason ("connection timeout expired", "Connection

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
@@ -99,13 +102,8 @@ def scrub(message: str, conninfo: str) -> str:
 
 
 def gist(exc: BaseException, conninfo: str) -> str:
-    """The reason of a fault in one line, password masked: libpq's last line says why
-    ("connection timeout expired"), the lines before it which address it tried."""
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    reason = lines[-1] if lines else type(exc).__name__
-    if reason.startswith("connection failed: "):
-        reason = reason.removeprefix("connection failed: ")
-    return scrub(reason, conninfo)
+    """The reason of a fault in one line, password masked (see connect_reason)."""
+    return connect_reason(exc, conninfo)
 
 
 def wrap(exc: BaseException, conninfo: str, doing: str) -> DatabaseError:
@@ -115,3 +113,43 @@ def wrap(exc: BaseException, conninfo: str, doing: str) -> DatabaseError:
     if isinstance(exc, pg_errors.QueryCanceled) and "statement timeout" in detail:
         detail += " (POSTGRES_STATEMENT_TIMEOUT_SEC bounds one statement)"
     return cls(f"{doing} on {describe_conninfo(conninfo)} failed: {detail}")
+
+
+# libpq's first words before the reason: 'connection to server at "127.0.0.1", port 59432
+# failed: ' (once per address tried) and psycopg's 'connection failed: '.
+_LIBPQ_PREFIX = re.compile(
+    r'^(?:connection failed: )?(?:connection to server (?:at|on) "[^"]*"(?: \([^)]*\))?'
+    r"(?:, port \d+)? failed: )?(?:FATAL:\s+)?"
+)
+
+
+def connect_reason(exc: BaseException, conninfo: str) -> str:
+    """Why a connection failed, in libpq's words without its framing: "Connection refused",
+    "connection timeout expired", 'password authentication failed for user "x"'."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    # libpq adds a hint line ("Is the server running on that host and accepting TCP/IP
+    # connections?") and one line per address tried: the last address's own line says why.
+    reasons = [_LIBPQ_PREFIX.sub("", line) for line in lines if not line.startswith("Is the ")]
+    reason = reasons[-1] if reasons else type(exc).__name__
+    return scrub(reason, conninfo)
+
+
+def cannot_connect(
+    exc: BaseException, conninfo: str, *, attempts: int, what_to_check: Callable[[str], str]
+) -> DatabaseError:
+    """The one-line error of a server stockpipe could not connect to: where, how often, why,
+    and the settings to check (`what_to_check`); never the password."""
+    cls = TransientDatabaseError if is_transient(exc) else DatabaseError
+    where = describe_conninfo(conninfo)
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    reason = connect_reason(exc, conninfo)
+    return cls(f"cannot connect to PostgreSQL at {where}{tries}: {reason}; {what_to_check(reason)}")
+
+
+def login_refused(reason: str) -> bool:
+    """The server answered and refused these credentials (not: no server there)."""
+    lowered = reason.lower()
+    return any(
+        marker in lowered
+        for marker in ("password authentication failed", "no password supplied", "role ")
+    )
