@@ -16,6 +16,7 @@ from stockpipe.closing import ClosesOnExit
 from stockpipe.store.embedded import EmbeddedServer
 from stockpipe.store.errors import DatabaseError, describe_conninfo, gist, is_transient, wrap
 from stockpipe.store.migrate import migrate as apply_migrations
+from stockpipe.store.partitions import drop_expired
 
 if TYPE_CHECKING:
     from stockpipe.settings import Settings
@@ -78,7 +79,7 @@ class Database(ClosesOnExit):
                 "using the embedded PostgreSQL; look inside with: %s",
                 server.psql_command(EMBEDDED_DBNAME),
             )
-        return cls.from_conninfo(
+        database = cls.from_conninfo(
             conninfo,
             migrate=migrate,
             min_size=min_size,
@@ -86,6 +87,13 @@ class Database(ClosesOnExit):
             connect_retries=connect_retries,
             statement_timeout_sec=settings.postgres_statement_timeout_sec,
         )
+        retention = settings.stock_intraday_retention_months
+        if migrate and retention is not None:
+            try:
+                database.run(lambda conn: drop_expired(conn, retention), retries=0)
+            except DatabaseError as exc:  # a lock not granted in time: the next start retries
+                logger.warning("intraday retention skipped this time: %s", exc)
+        return database
 
     @classmethod
     def from_conninfo(

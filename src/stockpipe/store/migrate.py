@@ -11,6 +11,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -18,12 +19,14 @@ import psycopg
 from psycopg import sql
 
 from stockpipe.store.errors import MigrationError
+from stockpipe.store.partitions import ensure_months, finish_conversion, months_ahead
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_TABLE = "stockpipe_schema_migrations"
 # Any constant works as long as every release uses the same one; this spells "stockpip".
 ADVISORY_LOCK_KEY = 0x73746F636B706970
+PARTITIONED_INTRADAY = "0019"  # its table conversion finishes after the SQL (partitions.py)
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 MIGRATIONS_TABLE_DDL = f"""CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (
@@ -109,6 +112,15 @@ def _migrate(conn: psycopg.Connection[Any], target: str | None) -> list[str]:
                 )
             logger.info("applied migration %s_%s", migration.version, migration.name)
             done.append(migration.version)
+        if PARTITIONED_INTRADAY in applied or PARTITIONED_INTRADAY in done:
+            # Outside any migration's transaction: a table with rows converts in short steps.
+            try:
+                finish_conversion(conn)
+                ensure_months(conn, months_ahead(datetime.now(UTC)))
+            except psycopg.errors.LockNotAvailable as exc:
+                # Every step is resumable and the unconverted table works meanwhile: the next
+                # start goes on from here rather than this one waiting behind a long query.
+                logger.warning("intraday partitioning postponed (%s); the next start resumes", exc)
         newer = sorted(set(applied) - {m.version for m in available_migrations()})
         if newer:
             logger.warning("database has migrations newer than this release: %s", newer)
