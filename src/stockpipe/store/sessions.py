@@ -100,11 +100,16 @@ FROM spans AS s
 
 
 @lru_cache(maxsize=4)
-def _calendar_pairs(until: date) -> tuple[list[datetime], list[datetime]]:
+def _calendar_pairs(until: date) -> tuple[str, str]:
     """Where each session's bar stands (New York midnight) up to `until`, and where the
-    following session's does (the last session has none)."""
+    following session's does (the last session has none), as array literals: psycopg took
+    0.5 s to send two lists of 6,800 datetimes, a cached text literal costs nothing."""
     stamps = [new_york_midnight(day) for day in sessions_between(_CALENDAR_START, until)]
-    return stamps[:-1], stamps[1:]
+
+    def literal(moments: list[datetime]) -> str:
+        return "{" + ",".join(moment.isoformat() for moment in moments) + "}"
+
+    return literal(stamps[:-1]), literal(stamps[1:])
 
 
 def read_stored_sessions(
