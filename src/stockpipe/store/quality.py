@@ -129,7 +129,9 @@ def check_no_duplicate_keys(
     """Each key of the table appears once: (symbol, ts), one row per (symbol, period) for
     weekly and monthly, (symbol, interval, ts) for intraday."""
     params = {"symbols": list(symbols), "limit": MAX_EXAMPLES, "interval": interval}
-    rows = conn.execute(_sql(_DUPLICATES_SQL, series, interval), params).fetchall()
+    rows = []
+    if not _unique_index_holds(conn, series.table.name, series.table.key):
+        rows = conn.execute(_sql(_DUPLICATES_SQL, series, interval), params).fetchall()
     checked = _scalar(conn, _sql(_ROW_COUNT_SQL, series, interval), params)
     bad = int(rows[-1][-1]) if rows else 0
     examples = tuple(
@@ -144,6 +146,25 @@ def check_no_duplicate_keys(
         problem_count=bad,
         examples=examples,
     )
+
+
+# A valid unique index on exactly the key (the table's UNIQUE constraint) makes a repeated key
+# impossible: grouping every key to prove it took 2 s a million rows (50 s at 25 million). Only
+# a database whose constraint is gone (or whose index build failed) is grouped.
+_UNIQUE_INDEX_SQL = """
+SELECT EXISTS (
+    SELECT 1 FROM pg_index AS x
+    WHERE x.indrelid = to_regclass(%s) AND x.indisunique AND x.indisvalid
+      AND x.indpred IS NULL AND x.indexprs IS NULL
+      AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute AS a
+           WHERE a.attrelid = x.indrelid AND a.attnum = ANY(x.indkey)) = %s::text[]
+)
+"""
+
+
+def _unique_index_holds(conn: psycopg.Connection[Any], table: str, key: Sequence[str]) -> bool:
+    row = conn.execute(_UNIQUE_INDEX_SQL, [table, sorted(key)]).fetchone()
+    return bool(row and row[0])
 
 
 def check_freshness(
