@@ -403,6 +403,75 @@ def sizes(conninfo: str, report: Report) -> None:
                 report.add(f"  index {name}", _mb(size))
 
 
+# --- should stock_data be partitioned too? ---------------------------------------------------
+
+_COPY_COLUMNS = "symbol, ts, open, high, low, close, volume, raw"
+_YEARLY_PARTITIONS = """
+SELECT format('CREATE TABLE sd_yearly_%%s PARTITION OF sd_yearly FOR VALUES FROM (%%L) TO (%%L)',
+              y, make_timestamptz(y, 1, 1, 0, 0, 0, 'America/New_York'),
+              make_timestamptz(y + 1, 1, 1, 0, 0, 0, 'America/New_York'))
+FROM generate_series(%s::int, %s::int) AS y
+"""
+
+
+def partition_decision(conninfo: str, symbols: list[str], report: Report) -> None:
+    """The same rows (a sample of symbols, all their history) in a plain table and in one
+    partitioned by year, and the statements a run makes on stock_data against each."""
+    sample = symbols[: min(len(symbols), 1000)]
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        first, last = conn.execute(
+            "SELECT extract(year FROM min(ts))::int, extract(year FROM max(ts))::int + 1"
+            " FROM stock_data WHERE symbol = ANY(%s)",
+            [sample],
+        ).fetchone() or (2000, 2030)
+        conn.execute("DROP TABLE IF EXISTS sd_plain, sd_yearly")
+        conn.execute(f"CREATE TABLE sd_plain AS SELECT {_COPY_COLUMNS} FROM stock_data WHERE false")
+        conn.execute("CREATE TABLE sd_yearly (LIKE sd_plain) PARTITION BY RANGE (ts)")
+        for (statement,) in conn.execute(_YEARLY_PARTITIONS, [first, last]).fetchall():
+            conn.execute(statement)
+        for table in ("sd_plain", "sd_yearly"):
+            conn.execute(f"ALTER TABLE {table} ADD UNIQUE (symbol, ts)")
+            conn.execute(
+                f"INSERT INTO {table} SELECT {_COPY_COLUMNS} FROM stock_data"
+                " WHERE symbol = ANY(%s) ORDER BY symbol, ts",
+                [sample],
+            )
+            conn.execute(f"VACUUM ANALYZE {table}")
+        since = conn.execute("SELECT max(ts) FROM sd_plain").fetchone()
+        newest = since[0] if since else datetime.now(UTC)
+        statements = {
+            "one symbol's whole history (status, fingerprints of a full reload)": (
+                "SELECT ts, close FROM {t} WHERE symbol = %s ORDER BY ts", [sample[0]]),
+            f"newest bar of {len(sample):,} symbols (the upsert's fast path, planner)": (
+                "SELECT s, (SELECT max(ts) FROM {t} WHERE symbol = s) FROM unnest(%s::text[]) s",
+                [sample]),
+            f"bars since a mark for {len(sample):,} symbols (the gap read's tail)": (
+                "SELECT s, b.ts FROM unnest(%s::text[]) s CROSS JOIN LATERAL"
+                " (SELECT ts FROM {t} WHERE symbol = s AND ts >= %s) b", [sample, newest]),
+            f"a new session for {len(sample):,} symbols (the daily top-up)": (
+                "INSERT INTO {t} (symbol, ts, close) SELECT s, %s, 1 FROM unnest(%s::text[]) s",
+                [newest + timedelta(days=1), sample]),
+        }  # fmt: skip
+        for what, (statement, params) in statements.items():
+            took = {}
+            for table in ("sd_plain", "sd_yearly"):
+                runs = []
+                for _ in range(7):
+                    started = time.perf_counter()
+                    cursor = conn.execute(statement.format(t=table), params)
+                    if cursor.description is not None:
+                        cursor.fetchall()
+                    runs.append(time.perf_counter() - started)
+                    conn.execute(f"DELETE FROM {table} WHERE ts > %s", [newest])
+                took[table] = statistics.median(runs)
+            report.add(
+                f"stock_data by year vs plain: {what}",
+                f"{seconds(took['sd_yearly'])} vs {seconds(took['sd_plain'])}"
+                f" ({took['sd_yearly'] / took['sd_plain']:.2f}x)",
+            )
+        conn.execute("DROP TABLE sd_plain, sd_yearly")
+
+
 def _mb(size: int) -> str:
     return f"{size / 1_048_576:,.0f} MB"
 
@@ -481,6 +550,7 @@ def run(admin: str, args: argparse.Namespace, report: Report) -> None:
         status(big, symbols, report)
         upsert_speed(db, empty, args, report)
         sizes(big, report)
+        partition_decision(big, symbols, report)
     finally:
         db.close()
         empty.close()
