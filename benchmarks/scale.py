@@ -174,7 +174,9 @@ def upgrade_under_writers(conninfo: str, report: Report) -> None:
     for writer in (daily, intraday):
         writer.stop.set()
         writer.join()
-    report.add(f"upgrade {', '.join(applied)} (whole migrate call)", seconds(took[0]))
+    report.add(
+        f"upgrade {', '.join(applied) or '(no migration)'} (whole migrate call)", seconds(took[0])
+    )
     for name, writer in (("stock_data", daily), ("stock_data_intraday", intraday)):
         failed = (
             f", {len(writer.failures)} failed ({writer.failures[0]})" if writer.failures else ""
@@ -537,6 +539,7 @@ def run(admin: str, args: argparse.Namespace, report: Report) -> None:
         big = generate_and_upgrade(admin, args, report, history, intraday_days)
     else:
         report.add("database", "reused from an earlier run with --keep (generation, upgrade)")
+        upgrade_under_writers(big, report)  # what this release adds since (late indexes)
     symbols = [symbol(i) for i in range(1, args.symbols + 1)]
     intraday = symbols[: args.intraday_symbols]
     db = Database.from_conninfo(big, migrate=False)

@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from stockpipe.store.errors import MigrationError
+from stockpipe.store.late_indexes import ensure_late_indexes
 from stockpipe.store.partitions import ensure_months, finish_conversion, months_ahead
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 MIGRATIONS_TABLE = "stockpipe_schema_migrations"
 # Any constant works as long as every release uses the same one; this spells "stockpip".
 ADVISORY_LOCK_KEY = 0x73746F636B706970
+LATE_INDEX_LOCK_KEY = ADVISORY_LOCK_KEY + 1
 PARTITIONED_INTRADAY = "0019"  # its table conversion finishes after the SQL (partitions.py)
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -124,9 +126,26 @@ def _migrate(conn: psycopg.Connection[Any], target: str | None) -> list[str]:
         newer = sorted(set(applied) - {m.version for m in available_migrations()})
         if newer:
             logger.warning("database has migrations newer than this release: %s", newer)
-        return done
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+    if target is None or target >= PARTITIONED_INTRADAY:
+        _late_indexes(conn)
+    return done
+
+
+def _late_indexes(conn: psycopg.Connection[Any]) -> None:
+    # After the migration lock is released: CREATE INDEX CONCURRENTLY waits for every other
+    # session's snapshot, and one waiting for the migration lock would never let it go. One
+    # process builds (a try-lock: the others go on without waiting).
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", [LATE_INDEX_LOCK_KEY]).fetchone()
+    if not (row and row[0]):
+        return
+    try:
+        ensure_late_indexes(conn)
+    except psycopg.errors.LockNotAvailable as exc:
+        logger.warning("index build postponed (%s); the next start resumes", exc)
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", [LATE_INDEX_LOCK_KEY])
 
 
 def _check_unchanged(migrations: list[Migration], applied: dict[str, str]) -> None:

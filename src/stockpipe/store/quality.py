@@ -20,6 +20,7 @@ import psycopg
 
 from stockpipe.market_calendar import NEW_YORK_KEY, latest_completed_session
 from stockpipe.series import DAILY, Series
+from stockpipe.store.late_indexes import BAD_BAR
 
 # Daily bars are stamped at midnight of their trading date in the exchange's zone (see bars.py).
 EXCHANGE_TZ = NEW_YORK_KEY
@@ -44,7 +45,8 @@ class QualityResult:
     examples: tuple[str, ...] = ()
 
 
-_OHLC_SQL = """
+_OHLC_SQL = (
+    """
 SELECT symbol, (ts AT TIME ZONE %(tz)s)::date AS day,
        concat_ws(', ',
            CASE WHEN high < low THEN 'high < low' END,
@@ -55,11 +57,13 @@ SELECT symbol, (ts AT TIME ZONE %(tz)s)::date AS day,
        count(*) OVER () AS total_bad
 FROM {table}
 WHERE symbol = ANY(%(symbols)s){scope}
-  AND (high < low OR high < greatest(open, close) OR low > least(open, close)
-       OR least(open, high, low, close) < 0 OR volume < 0)
+  AND """
+    + BAD_BAR
+    + """
 ORDER BY symbol, ts
 LIMIT %(limit)s
 """
+)
 
 _ROW_COUNT_SQL = "SELECT count(*) FROM {table} WHERE symbol = ANY(%(symbols)s){scope}"
 
