@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
+from psycopg.conninfo import make_conninfo
 from psycopg.types.json import Jsonb
 
 from stockpipe.bars import Bar
@@ -201,3 +202,25 @@ def test_bars_after_today_leave_no_mark(db: Database) -> None:
     insert_sessions(db, "IBM", DAYS[:10])
     read_stored_sessions(db, ["IBM"], today=DAYS[5] - timedelta(days=1))
     assert mark_of(db, "IBM")[1] is None
+
+
+def test_a_read_only_role_gets_the_same_answer_without_storing_marks(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    insert_sessions(db, "IBM", [d for d in DAYS[:20] if d != DAYS[7]])
+    role = "stockpipe_marks_reader"
+    execute(db, f"DROP ROLE IF EXISTS {role}")
+    execute(db, f"CREATE ROLE {role} LOGIN")
+    execute(db, f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    reader = Database.from_conninfo(make_conninfo(db.conninfo, user=role), migrate=False)
+    try:
+        with caplog.at_level("WARNING", logger="stockpipe.store.sessions"):
+            stored = read_stored_sessions(reader, ["IBM"], today=TODAY)["IBM"]
+    finally:
+        reader.close()
+        execute(db, f"DROP OWNED BY {role}")
+        execute(db, f"DROP ROLE {role}")
+
+    assert stored.holes == ((DAYS[6], DAYS[8]),)
+    assert "gap read marks not stored" in caplog.text
+    assert mark_of(db, "IBM")[1] is None  # no verified mark (the trigger made the row)

@@ -17,6 +17,7 @@ only the bars stored after it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,6 +29,7 @@ from psycopg.types.json import Jsonb
 
 from stockpipe.market_calendar import new_york_date, new_york_midnight, sessions_between
 from stockpipe.store.db import Database
+from stockpipe.store.errors import DatabaseError
 from stockpipe.store.session_marks import (
     STORE_MARKS,
     TAIL_READ,
@@ -36,6 +38,7 @@ from stockpipe.store.session_marks import (
     tail_read,
 )
 
+logger = logging.getLogger(__name__)
 DAILY_SERIES = "daily"
 # The calendar sent with the read starts where Alpha Vantage's daily history does.
 _CALENDAR_START = date(1999, 11, 1)
@@ -147,7 +150,12 @@ def read_stored_sessions(
     # clock) would be judged against a calendar that ends a week later.
     keep = [m for m in moved if new_york_date(m.verified_ts) <= today]
     if keep:
-        db.run(lambda conn: conn.execute(STORE_MARKS, {"marks": Jsonb(marks_json(keep))}))
+        try:
+            db.run(lambda conn: conn.execute(STORE_MARKS, {"marks": Jsonb(marks_json(keep))}))
+        except DatabaseError as exc:
+            # The answer stands without them (a read-only role, a standby): the next read
+            # scans in full again.
+            logger.warning("gap read marks not stored: %s", exc)
     return {symbol: found[symbol] for symbol in symbols if symbol in found}
 
 
