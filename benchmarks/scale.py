@@ -419,7 +419,7 @@ FROM generate_series(%s::int, %s::int) AS y
 def partition_decision(conninfo: str, symbols: list[str], report: Report) -> None:
     """The same rows (a sample of symbols, all their history) in a plain table and in one
     partitioned by year, and the statements a run makes on stock_data against each."""
-    sample = symbols[: min(len(symbols), 1000)]
+    sample = symbols
     with psycopg.connect(conninfo, autocommit=True) as conn:
         first, last = conn.execute(
             "SELECT extract(year FROM min(ts))::int, extract(year FROM max(ts))::int + 1"
@@ -498,7 +498,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         " generated and upgraded database (measures the reads and loads again only)",
     )
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"comma-separated, of {', '.join(PARTS)} (default: all)",
+    )
+    parser.add_argument(
+        "--decision-symbols", type=int, default=1000, help="sample for the partitioning decision"
+    )
     args = parser.parse_args(argv)
+    args.parts = {part.strip() for part in args.parts.split(",") if part.strip()}
+    if args.parts - set(PARTS):
+        parser.error(f"unknown parts {sorted(args.parts - set(PARTS))}; known: {PARTS}")
     if args.full:
         args.symbols, args.sessions = 10_000, 2_500
         args.intraday_symbols, args.intraday_sessions = 1_000, 64
@@ -539,21 +550,30 @@ def run(admin: str, args: argparse.Namespace, report: Report) -> None:
         big = generate_and_upgrade(admin, args, report, history, intraday_days)
     else:
         report.add("database", "reused from an earlier run with --keep (generation, upgrade)")
-        upgrade_under_writers(big, report)  # what this release adds since (late indexes)
+        if "upgrade" in args.parts:
+            upgrade_under_writers(big, report)  # what this release adds since (late indexes)
     symbols = [symbol(i) for i in range(1, args.symbols + 1)]
     intraday = symbols[: args.intraday_symbols]
     db = Database.from_conninfo(big, migrate=False)
     empty_info = create_database(admin, "empty")
     empty = Database.from_conninfo(empty_info)
     try:
-        gap_reads(db, symbols, days[-2], target, report)
-        run_reads(db, symbols, intraday, report)
-        checks(db, symbols, intraday, report)
-        status_reads(db, symbols, report)
-        status(big, symbols, report)
-        upsert_speed(db, empty, args, report)
-        sizes(big, report)
-        partition_decision(big, symbols, report)
+        parts = args.parts
+        if "gaps" in parts:
+            gap_reads(db, symbols, days[-2], target, report)
+        if "reads" in parts:
+            run_reads(db, symbols, intraday, report)
+        if "checks" in parts:
+            checks(db, symbols, intraday, report)
+        if "status" in parts:
+            status_reads(db, symbols, report)
+            status(big, symbols, report)
+        if "upsert" in parts:
+            upsert_speed(db, empty, args, report)
+        if "sizes" in parts:
+            sizes(big, report)
+        if "decision" in parts:
+            partition_decision(big, symbols[: args.decision_symbols], report)
     finally:
         db.close()
         empty.close()
@@ -561,6 +581,7 @@ def run(admin: str, args: argparse.Namespace, report: Report) -> None:
 
 
 KEPT = "stockpipe_scale_kept"
+PARTS = ("upgrade", "gaps", "reads", "checks", "status", "upsert", "sizes", "decision")
 
 
 def _kept(admin: str) -> str | None:
