@@ -7,7 +7,7 @@ loads a run makes, each timed.
         --intraday-sessions 2 --no-write                # tiny (the smoke test)
 
 What it does, on a throwaway embedded server (or --admin-conninfo):
-1. a database at migration 0017 (the schema before this issue) filled by server-side SQL
+1. a database at the migration before 0018 (the schema before this issue) filled by server-side SQL
    (generate_series, INSERT .. SELECT): `stock_data` with symbols x sessions daily bars (a few
    holes), `stock_data_intraday` with 1-minute bars of the regular session;
 2. the upgrade to the newest migration while two writers keep writing one bar at a time into
@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -51,11 +52,13 @@ from stockpipe.market_calendar import latest_completed_session, new_york_midnigh
 from stockpipe.series import DAILY, INTRADAY, INTRADAY_TABLE
 from stockpipe.store import Database, migrate, upsert_bars
 from stockpipe.store.embedded import EmbeddedServer, free_port
+from stockpipe.store.migrate import applied_versions, available_migrations
+from stockpipe.store.partitions import PARENT
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- scale:begin -->", "<!-- scale:end -->"
-BEFORE_THIS_ISSUE = "0017"
+FIRST_OF_THIS_ISSUE = "0018"
 SESSION_MINUTES = 390  # 09:30-16:00 New York
 _RUN = int(time.time()) % 1_000_000  # the upsert's new symbols are new in a kept database too
 
@@ -116,12 +119,20 @@ ORDER BY 1, 3
 """
 
 
-def generate(conninfo: str, sql: str, symbols: int, sessions: list[datetime], step: int) -> None:
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        for first in range(1, symbols + 1, step):
-            last = min(symbols, first + step - 1)
+def generate(
+    conninfo: str, sql: str, symbols: int, sessions: list[datetime], step: int, table: str
+) -> None:
+    """Chunks of `step` symbols, two sessions at a time (the machine has two cores)."""
+
+    def chunk(first: int) -> None:
+        last = min(symbols, first + step - 1)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(sql, {"first": first, "last": last, "sessions": sessions})
-        conn.execute("VACUUM ANALYZE")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(chunk, range(1, symbols + 1, step)))
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"VACUUM ANALYZE {table}")
 
 
 # --- the upgrade under writers ----------------------------------------------------------------
@@ -548,6 +559,14 @@ def run(admin: str, args: argparse.Namespace, report: Report) -> None:
     big = _kept(admin) if args.keep else None
     if big is None:
         big = generate_and_upgrade(admin, args, report, history, intraday_days)
+    elif max(applied_versions_of(big)) < FIRST_OF_THIS_ISSUE:
+        # A kept run stopped before its upgrade: stock_data is complete (its generation ends
+        # with a VACUUM), the intraday table is made again.
+        report.add("database", "stock_data kept from an interrupted run; intraday made again")
+        with psycopg.connect(big, autocommit=True) as conn:
+            conn.execute(f"TRUNCATE {PARENT}")
+        generate_intraday(big, args, report, intraday_days)
+        upgrade_under_writers(big, report)
     else:
         report.add("database", "reused from an earlier run with --keep (generation, upgrade)")
         if "upgrade" in args.parts:
@@ -580,8 +599,28 @@ def run(admin: str, args: argparse.Namespace, report: Report) -> None:
         drop_database(admin, empty_info)
 
 
+def generate_intraday(
+    big: str, args: argparse.Namespace, report: Report, intraday_days: list[datetime]
+) -> None:
+    intraday_rows = args.intraday_symbols * args.intraday_sessions * SESSION_MINUTES
+    step = max(1, 600_000 // (args.intraday_sessions * SESSION_MINUTES))
+    with timer() as took:
+        generate(big, _INTRADAY_SQL, args.intraday_symbols, intraday_days, step, PARENT)
+    report.add(f"generate stock_data_intraday ({intraday_rows:,} bars, SQL)", seconds(took[0]))
+
+
 KEPT = "stockpipe_scale_kept"
 PARTS = ("upgrade", "gaps", "reads", "checks", "status", "upsert", "sizes", "decision")
+
+
+def _before_this_issue() -> str:
+    """The newest migration before this issue's (0015-0017 belong to other branches)."""
+    return max(m.version for m in available_migrations() if m.version < FIRST_OF_THIS_ISSUE)
+
+
+def applied_versions_of(conninfo: str) -> list[str]:
+    with psycopg.connect(conninfo) as conn:
+        return sorted(applied_versions(conn))
 
 
 def _kept(admin: str) -> str | None:
@@ -603,19 +642,14 @@ def generate_and_upgrade(
         big = make_conninfo(admin, dbname=KEPT)
     else:
         big = create_database(admin, "scale")
-    migrate(big, target=BEFORE_THIS_ISSUE)
+    migrate(big, target=_before_this_issue())
     daily_rows = args.symbols * args.sessions
     with timer() as took:
-        generate(big, _DAILY_SQL, args.symbols, history, max(1, 600_000 // args.sessions))
-    report.add(f"generate stock_data ({daily_rows:,} bars, SQL)", seconds(took[0]))
-    intraday_rows = args.intraday_symbols * args.intraday_sessions * SESSION_MINUTES
-    per_symbol = args.intraday_sessions * SESSION_MINUTES
-    with timer() as took:
         generate(
-            big, _INTRADAY_SQL, args.intraday_symbols, intraday_days, max(1, 600_000 // per_symbol)
+            big, _DAILY_SQL, args.symbols, history, max(1, 600_000 // args.sessions), "stock_data"
         )
-    report.add(f"generate stock_data_intraday ({intraday_rows:,} bars, SQL)", seconds(took[0]))
-
+    report.add(f"generate stock_data ({daily_rows:,} bars, SQL)", seconds(took[0]))
+    generate_intraday(big, args, report, intraday_days)
     upgrade_under_writers(big, report)
     return big
 
