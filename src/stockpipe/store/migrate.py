@@ -3,6 +3,12 @@
 Every process applies pending migrations at start-up, so two may try at the same moment: a
 session-level advisory lock makes the second wait and then find nothing to do. Each migration
 runs in its own transaction together with its bookkeeping row, so a failed one leaves no trace.
+
+Work too long for one transaction on a big table runs after the migrations, in resumable steps
+that look at the catalog to see what is done: the conversion of a stock_data_intraday that
+holds rows into monthly partitions (stockpipe.store.partitions), then indexes built
+concurrently (stockpipe.store.late_indexes). A lock not granted within seconds postpones
+them to the next start; nothing waits behind a long query.
 """
 
 from __future__ import annotations
