@@ -628,4 +628,161 @@ CROSS JOIN LATERAL (
 ) AS l;
 INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0017', 'stock_listing', '4445e697d1ac75533ad1cf1b72edb87e1eaf52b60975f4ff9ac6de3722b213a8');
 
+-- 0018_daily_session_mark.sql
+-- The daily gap read's "verified through" mark (issue 19): what a full read of a symbol's
+-- daily history found (its first bar, its holes) up to the newest bar it saw, so the next read
+-- scans only the bars from that mark on. Correct only while nothing changes at or below the
+-- mark: the triggers below take the mark away (verified_ts NULL, a fresh generation) from any
+-- symbol that gets a bar inserted, deleted or moved at or below it, and from every symbol on
+-- TRUNCATE; the next read then reads that symbol's history in full once.
+--
+-- `generation` closes the race with a concurrent writer: a reader stores a mark only if the
+-- row's generation is still the one it read in the same statement (same snapshot) as the
+-- bars. A writer's trigger always sets a fresh one, and inserts the row when a symbol has
+-- none, so a mark computed before the writer's commit can never be stored after it.
+CREATE SEQUENCE daily_session_mark_generation;
+
+CREATE TABLE daily_session_mark (
+    symbol      TEXT        PRIMARY KEY,
+    generation  BIGINT      NOT NULL DEFAULT nextval('daily_session_mark_generation'),
+    first_ts    TIMESTAMPTZ,                      -- the oldest stored bar
+    verified_ts TIMESTAMPTZ,                      -- NULL: no valid mark, read in full
+    -- (hole_from[i], hole_to[i]): consecutive stored bars at or below the mark that are not
+    -- consecutive sessions (stockpipe.store.sessions).
+    hole_from   TIMESTAMPTZ[] NOT NULL DEFAULT '{}',
+    hole_to     TIMESTAMPTZ[] NOT NULL DEFAULT '{}',
+    -- Digest of the exchange sessions the holes were judged against: a release whose calendar
+    -- differs (a new closure) re-reads instead of trusting them.
+    calendar    TEXT        NOT NULL DEFAULT '',
+    verified_at TIMESTAMPTZ
+);
+
+-- Statement-level over transition tables: one set-based statement per load, never a call per
+-- row. A daily top-up (bars newer than every mark) finds nothing to do and writes nothing.
+CREATE FUNCTION stockpipe_unverify_sessions() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        UPDATE daily_session_mark
+        SET generation = nextval('daily_session_mark_generation'), first_ts = NULL,
+            verified_ts = NULL, hole_from = '{}', hole_to = '{}';
+        RETURN NULL;
+    END IF;
+    INSERT INTO daily_session_mark AS m (symbol)
+    SELECT c.symbol
+    FROM (SELECT symbol, min(ts) AS lowest FROM changed_rows GROUP BY symbol) AS c
+    LEFT JOIN daily_session_mark AS k ON k.symbol = c.symbol
+    WHERE k.verified_ts IS NULL OR c.lowest <= k.verified_ts
+    ORDER BY c.symbol  -- one lock order for every writer: no deadlock between two loads
+    ON CONFLICT (symbol) DO UPDATE
+    SET generation = EXCLUDED.generation, first_ts = NULL, verified_ts = NULL,
+        hole_from = '{}', hole_to = '{}';
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER stock_data_unverify_inserted
+    AFTER INSERT ON stock_data
+    REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION stockpipe_unverify_sessions();
+
+CREATE TRIGGER stock_data_unverify_deleted
+    AFTER DELETE ON stock_data
+    REFERENCING OLD TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION stockpipe_unverify_sessions();
+
+CREATE TRIGGER stock_data_unverify_truncated
+    AFTER TRUNCATE ON stock_data
+    FOR EACH STATEMENT EXECUTE FUNCTION stockpipe_unverify_sessions();
+
+-- A bar moved to another time or symbol (a hand-written UPDATE; the upsert never changes
+-- either): row-level, because a trigger with a column list cannot have transition tables; the
+-- column list means the upsert's value updates never even evaluate it.
+CREATE FUNCTION stockpipe_unverify_moved() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO daily_session_mark AS m (symbol)
+    SELECT s FROM unnest(ARRAY[OLD.symbol, NEW.symbol]) AS s GROUP BY s ORDER BY s
+    ON CONFLICT (symbol) DO UPDATE
+    SET generation = EXCLUDED.generation, first_ts = NULL, verified_ts = NULL,
+        hole_from = '{}', hole_to = '{}';
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER stock_data_unverify_moved
+    AFTER UPDATE OF symbol, ts ON stock_data
+    FOR EACH ROW
+    WHEN (OLD.symbol IS DISTINCT FROM NEW.symbol OR OLD.ts IS DISTINCT FROM NEW.ts)
+    EXECUTE FUNCTION stockpipe_unverify_moved();
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0018', 'daily_session_mark', 'c9b1b078b7e5807501691ffddaba63edc18c895ef0f682b92dc03c3125bcd8ac');
+
+-- 0019_partitioned_intraday.sql
+-- stock_data_intraday range-partitioned by New York calendar month of `ts` (issue 19): at 10,000
+-- symbols of 1-minute bars (~4 million rows a session) a month is ~80 million rows, which one
+-- partition's indexes still serve, and a month is the unit Alpha Vantage serves old intraday
+-- history in and the retention setting drops (STOCK_INTRADAY_RETENTION_MONTHS): a dropped
+-- partition frees its space at once, where DELETE leaves a bloated table to vacuum.
+--
+-- A partitioned table's unique keys must hold the partition column. The key users and
+-- `ON CONFLICT (symbol, interval, ts)` rely on already does, so it stays, with its name
+-- (stock_data_intraday_symbol_interval_ts_key): every load stays idempotent. `id` keeps its
+-- sequence and is unique in practice, but no longer a declared primary key (a key on `id`
+-- alone cannot be declared on a partitioned table).
+--
+-- The parent's definition lives in one function, called here for an empty table and by
+-- stockpipe.store.partitions for a table that already holds rows: that one is converted
+-- outside this transaction in short steps (it becomes the first partition, "legacy", with no
+-- rows copied), so writes are never blocked for longer than a catalog change.
+
+CREATE FUNCTION stockpipe_create_intraday_parent() RETURNS void
+    LANGUAGE plpgsql AS $$
+BEGIN
+    CREATE TABLE stock_data_intraday (
+        id BIGINT NOT NULL DEFAULT nextval('stock_data_intraday_id_seq'),
+        symbol TEXT NOT NULL,
+        interval TEXT NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,
+        open NUMERIC,
+        high NUMERIC,
+        low NUMERIC,
+        close NUMERIC,
+        volume BIGINT,
+        raw JSONB,
+        adjusted_close NUMERIC,
+        dividend_amount NUMERIC,
+        split_coefficient NUMERIC,
+        ingested_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        fingerprint BIGINT GENERATED ALWAYS AS ((
+            'x' || left(md5(
+                coalesce(open::text, '') || '|' || coalesce(high::text, '') || '|'
+                || coalesce(low::text, '') || '|' || coalesce(close::text, '') || '|'
+                || coalesce(volume::text, '') || '|' || coalesce(adjusted_close::text, '') || '|'
+                || coalesce(dividend_amount::text, '') || '|'
+                || coalesce(split_coefficient::text, '') || '|' || coalesce(raw::text, '')
+            ), 16)
+        )::bit(64)::bigint) STORED,
+        CONSTRAINT stock_data_intraday_symbol_interval_ts_key UNIQUE (symbol, interval, ts),
+        CONSTRAINT stock_data_intraday_symbol_not_blank CHECK (symbol <> ''),
+        CONSTRAINT stock_data_intraday_volume_not_negative CHECK (volume >= 0),
+        CONSTRAINT stock_data_intraday_interval_known
+            CHECK (interval IN ('1min', '5min', '15min', '30min', '60min'))
+    ) PARTITION BY RANGE (ts);
+    CREATE INDEX stock_data_intraday_updated_at_idx ON stock_data_intraday (updated_at);
+    ALTER SEQUENCE stock_data_intraday_id_seq OWNED BY stock_data_intraday.id;
+END $$;
+
+-- An empty table (every new database, and any that never loaded intraday bars) is replaced
+-- here; partitions are created by the application ahead of need and for each load's months.
+DO $$
+BEGIN
+    -- No write may land between the check and the drop.
+    LOCK TABLE stock_data_intraday IN EXCLUSIVE MODE;
+    IF NOT EXISTS (SELECT 1 FROM stock_data_intraday) THEN
+        ALTER SEQUENCE stock_data_intraday_id_seq OWNED BY NONE;
+        DROP TABLE stock_data_intraday;
+        PERFORM stockpipe_create_intraday_parent();
+    END IF;
+END $$;
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0019', 'partitioned_intraday', 'fcaafdb25f4869d596fb5f054b990492bed54b955177e50f9f0019b9a6eeff27');
+
 COMMIT;

@@ -45,3 +45,29 @@ def test_every_benchmark_runs_at_tiny_scale_and_reports_a_verdict(pg_server, tmp
     assert "## Upsert (storage layer)\n\nkept" in text
     assert text.count(BEGIN) == 1 and text.count(END) == 1
     assert "| 5 memory |" in text
+
+
+def test_the_database_at_scale_benchmark_runs_tiny(pg_server):
+    """benchmarks/scale.py at a few symbols: every figure is there, the gap read through the
+    marks answered what full reads answer (it asserts so itself), and the upgrade under two
+    writers failed none of their writes."""
+    from benchmarks import scale
+
+    args = scale.parse_args(
+        ["--symbols", "12", "--sessions", "40", "--intraday-symbols", "2",
+         "--intraday-sessions", "2", "--upsert-symbols", "1", "--upsert-sessions", "30",
+         "--no-write"]
+    )  # fmt: skip
+    report = scale.Report()
+    scale.run(pg_server, args, report)
+
+    figures = dict(report.lines)
+    assert " rows, " in figures["stock_data: rows, table (heap + TOAST), all indexes"]
+    for name in ("stock_data", "stock_data_intraday"):
+        blocked = figures[f"longest single-bar write into {name} during the upgrade"]
+        assert "failed" not in blocked
+    assert "upgrade 0018, 0019 (whole migrate call)" in figures
+    assert sum("upsert into" in what for what in figures) == 4
+    assert sum(what.startswith("check ") for what in figures) == 7
+    text = scale.markdown(report, [], args, "0 / 0 / 0")
+    assert text.startswith(scale.BEGIN) and text.rstrip().endswith(scale.END)

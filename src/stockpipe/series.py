@@ -46,6 +46,9 @@ class BarsTable:
     # The table has the generated `fingerprint` column (migration 0005's expression), so
     # unchanged rows are recognised without sending them.
     fingerprint: bool = True
+    # Range-partitioned by month of `ts` (migration 0019, stockpipe.store.partitions): a load
+    # first makes sure its months have partitions.
+    partitioned: bool = False
 
     @property
     def per_period(self) -> bool:
@@ -78,6 +81,7 @@ INTRADAY_TABLE = BarsTable(
     ("symbol", "interval", "ts"),
     frozenset({"1min", "5min", "15min", "30min", "60min"}),
     extra_columns=("interval",),
+    partitioned=True,
 )
 
 

@@ -169,6 +169,11 @@ class Settings(BaseSettings):
     stock_intraday_extended_hours: bool = Field(
         default=True, validation_alias="STOCK_INTRADAY_EXTENDED_HOURS"
     )
+    # None: keep every month; N: drop intraday partitions older than the current New York
+    # month and the N before it (stockpipe.store.partitions), and backfill no older month.
+    stock_intraday_retention_months: int | None = Field(
+        default=None, ge=1, validation_alias="STOCK_INTRADAY_RETENTION_MONTHS"
+    )
     stock_adjusted: bool = Field(default=False, validation_alias="STOCK_ADJUSTED")
     weekly_schedule_cron: str | None = Field(default=None, validation_alias="WEEKLY_SCHEDULE_CRON")
     monthly_schedule_cron: str | None = Field(
@@ -223,7 +228,7 @@ class Settings(BaseSettings):
             raise ValueError(f"no series given; choose from {', '.join(SERIES_NAMES)}")
         return tuple(chosen)
 
-    @field_validator("backfill_reserve_calls", mode="before")
+    @field_validator("backfill_reserve_calls", "stock_intraday_retention_months", mode="before")
     @classmethod
     def _blank_reserve_is_default(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -285,3 +285,17 @@ def test_the_default_reserve_is_what_todays_refreshes_still_need(
         API_DAILY_BUDGET=10, STOCK_SYMBOLS="IBM,MSFT,AAPL", STOCK_SERIES="daily,weekly"
     )
     assert preview_backfill(weekly).progress.budget.reserve == 1
+
+
+def test_no_intraday_month_older_than_the_retention_is_planned(
+    make_context: ContextFactory, fake: FakeAlphaVantage
+) -> None:
+    ctx = make_context(
+        STOCK_SYMBOLS="IBM",
+        STOCK_SERIES="intraday",
+        BACKFILL_INTRADAY_SINCE="2023-01",
+        STOCK_INTRADAY_RETENTION_MONTHS=2,  # May (the clock's) and the two months before it
+    )
+
+    assert preview_backfill(ctx).plan.months == ("2024-03", "2024-04")
+    assert fake.calls() == []

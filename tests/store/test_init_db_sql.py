@@ -47,10 +47,12 @@ def test_a_database_built_from_init_db_sql_equals_a_migrated_one(
         with psycopg.connect(from_script, autocommit=True) as conn:
             conn.execute(INIT_DB_SQL.read_bytes())
         migrate(empty_database)
+        # Nothing to apply; the start-up still creates the intraday partitions ahead of need
+        # (runtime objects, stockpipe.store.partitions), as it does on a migrated database.
+        assert migrate(from_script) == []
         dump = schema_dump(from_script)
         assert "CREATE TABLE public.stock_data" in dump
         assert dump == schema_dump(empty_database)
         assert bookkeeping(from_script) == bookkeeping(empty_database)
-        assert migrate(from_script) == []
     finally:
         drop_database(pg_server, from_script)

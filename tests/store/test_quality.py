@@ -105,3 +105,14 @@ def test_a_stale_symbol_fails_freshness_unless_it_is_deferred(db: Database):
     assert result.summary == (
         "1 of 4 symbols hold the session of 2024-05-03; deferred (quota): AAPL; stale: MSFT, NVDA"
     )
+
+
+def test_a_valid_unique_index_on_the_key_spares_grouping_every_key(db: Database):
+    from stockpipe.series import DAILY_TABLE, INTRADAY_TABLE, WEEKLY_TABLE
+    from stockpipe.store.quality import _unique_index_holds
+
+    with rolled_back(db) as conn:
+        for table in (DAILY_TABLE, WEEKLY_TABLE, INTRADAY_TABLE):  # intraday is partitioned
+            assert _unique_index_holds(conn, table.name, table.key), table.name
+        conn.execute("ALTER TABLE stock_data DROP CONSTRAINT stock_data_symbol_ts_key")
+        assert not _unique_index_holds(conn, DAILY_TABLE.name, DAILY_TABLE.key)

@@ -75,9 +75,10 @@ def symbol_overview(
 ) -> list[SymbolOverview]:
     """One overview per symbol, in the given order; `target` is the latest completed session."""
     wanted = list(dict.fromkeys(symbols))
-    stored = bar_summary(db, wanted, table=series.table, interval=interval)
+    daily = series is DAILY
+    stored = bar_summary(db, wanted, table=series.table, interval=interval, dates=not daily)
     states = load_states(db, wanted, series)
-    gaps = read_gaps(db, wanted, target) if series is DAILY else {}
+    gaps = read_gaps(db, wanted, target) if daily else {}
     units, unit_of = _units(series), _unit_of(series)
     overviews = []
     for symbol in wanted:

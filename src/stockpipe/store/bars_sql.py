@@ -55,6 +55,20 @@ def table_sql(table: BarsTable) -> TableSql:
     # stock_data keeps its lock keys (hashtext of the symbol); other tables prefix their name.
     lock_text = "s" if name == "stock_data" else f"'{name}:' || s"
     stage_columns = ", ".join(f"{c} {_EXTRA_TYPES[c]}" for c in extras)
+    if table.partitioned:
+        # A partitioned table's RETURNING cannot read xmax after ON CONFLICT: the new keys are
+        # counted instead, by a read in the same statement, which sees the table as it was
+        # before the INSERT (the per-symbol lock keeps our other loaders out meanwhile).
+        returning = "1"
+        counts = f"""SELECT n.new_keys, (SELECT count(*) FROM written) - n.new_keys
+FROM (SELECT count(*) AS new_keys FROM {stage} AS s WHERE NOT EXISTS (
+    SELECT 1 FROM {name} AS t WHERE {" AND ".join(f"t.{c} = s.{c}" for c in key)})) AS n"""
+    else:
+        returning = "(xmax = 0) AS inserted"
+        counts = (
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)"
+            " FROM written"
+        )
     return TableSql(
         table=table,
         stage=stage,
@@ -90,7 +104,7 @@ WITH written AS (
         updated_at = now()
     WHERE ({", ".join(f"{name}.{c}" for c in values)})
         IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in values)})
-    RETURNING (xmax = 0) AS inserted
+    RETURNING {returning}
 )
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written""",
+{counts}""",
     )

@@ -24,6 +24,7 @@ from stockpipe.store.errors import (
     wrap,
 )
 from stockpipe.store.migrate import migrate as apply_migrations
+from stockpipe.store.partitions import drop_expired
 
 if TYPE_CHECKING:
     from stockpipe.settings import Settings
@@ -149,7 +150,7 @@ class Database(ClosesOnExit):
                 "using the embedded PostgreSQL; look inside with: %s",
                 server.psql_command(EMBEDDED_DBNAME),
             )
-        return cls.from_conninfo(
+        database = cls.from_conninfo(
             conninfo,
             migrate=migrate,
             min_size=min_size,
@@ -158,6 +159,13 @@ class Database(ClosesOnExit):
             statement_timeout_sec=settings.postgres_statement_timeout_sec,
             what_to_check=settings_to_check(settings),
         )
+        retention = settings.stock_intraday_retention_months
+        if migrate and retention is not None:
+            try:
+                database.run(lambda conn: drop_expired(conn, retention), retries=0)
+            except DatabaseError as exc:  # a lock not granted in time: the next start retries
+                logger.warning("intraday retention skipped this time: %s", exc)
+        return database
 
     @classmethod
     def from_conninfo(

@@ -3,6 +3,12 @@
 Every process applies pending migrations at start-up, so two may try at the same moment: a
 session-level advisory lock makes the second wait and then find nothing to do. Each migration
 runs in its own transaction together with its bookkeeping row, so a failed one leaves no trace.
+
+Work too long for one transaction on a big table runs after the migrations, in resumable steps
+that look at the catalog to see what is done: the conversion of a stock_data_intraday that
+holds rows into monthly partitions (stockpipe.store.partitions), then indexes built
+concurrently (stockpipe.store.late_indexes). A lock not granted within seconds postpones
+them to the next start; nothing waits behind a long query.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -18,12 +25,16 @@ import psycopg
 from psycopg import sql
 
 from stockpipe.store.errors import MigrationError
+from stockpipe.store.late_indexes import ensure_late_indexes
+from stockpipe.store.partitions import ensure_months, finish_conversion, months_ahead
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_TABLE = "stockpipe_schema_migrations"
 # Any constant works as long as every release uses the same one; this spells "stockpip".
 ADVISORY_LOCK_KEY = 0x73746F636B706970
+LATE_INDEX_LOCK_KEY = ADVISORY_LOCK_KEY + 1
+PARTITIONED_INTRADAY = "0019"  # its table conversion finishes after the SQL (partitions.py)
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 MIGRATIONS_TABLE_DDL = f"""CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (
@@ -109,12 +120,38 @@ def _migrate(conn: psycopg.Connection[Any], target: str | None) -> list[str]:
                 )
             logger.info("applied migration %s_%s", migration.version, migration.name)
             done.append(migration.version)
+        if PARTITIONED_INTRADAY in applied or PARTITIONED_INTRADAY in done:
+            # Outside any migration's transaction: a table with rows converts in short steps.
+            try:
+                finish_conversion(conn)
+                ensure_months(conn, months_ahead(datetime.now(UTC)))
+            except psycopg.errors.LockNotAvailable as exc:
+                # Every step is resumable and the unconverted table works meanwhile: the next
+                # start goes on from here rather than this one waiting behind a long query.
+                logger.warning("intraday partitioning postponed (%s); the next start resumes", exc)
         newer = sorted(set(applied) - {m.version for m in available_migrations()})
         if newer:
             logger.warning("database has migrations newer than this release: %s", newer)
-        return done
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+    if target is None or target >= PARTITIONED_INTRADAY:
+        _late_indexes(conn)
+    return done
+
+
+def _late_indexes(conn: psycopg.Connection[Any]) -> None:
+    # After the migration lock is released: CREATE INDEX CONCURRENTLY waits for every other
+    # session's snapshot, and one waiting for the migration lock would never let it go. One
+    # process builds (a try-lock: the others go on without waiting).
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", [LATE_INDEX_LOCK_KEY]).fetchone()
+    if not (row and row[0]):
+        return
+    try:
+        ensure_late_indexes(conn)
+    except psycopg.errors.LockNotAvailable as exc:
+        logger.warning("index build postponed (%s); the next start resumes", exc)
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", [LATE_INDEX_LOCK_KEY])
 
 
 def _check_unchanged(migrations: list[Migration], applied: dict[str, str]) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
@@ -35,11 +35,15 @@ from stockpipe.store.bars_sql import table_sql
 from stockpipe.store.copy_text import copy_rows as _copy
 from stockpipe.store.db import Database
 from stockpipe.store.fingerprint import bar_fingerprint
+from stockpipe.store.partitions import ensure_months, months_of
 
 DAILY = "1d"
 # What a table adds per bar, in the order of its extra_columns (see upsert_bars' `extras`).
 Extras = Callable[[Bar], tuple[object, ...]]
 # A temp staging table lives as long as its session: create each once per connection.
+# Per database: the months a partitioned table is known to have partitions for. A month
+# dropped by retention later is not loaded again by this process's backfill (it skips them).
+_months_with_partitions: dict[str, set[date]] = {}
 _stages_of: weakref.WeakKeyDictionary[psycopg.Connection[Any], set[str]] = (
     weakref.WeakKeyDictionary()
 )
@@ -79,6 +83,8 @@ def upsert_bars(
         rows = dedupe_rows(bars, table, extras, unique=unique)
     if not rows:
         return UpsertResult(0, 0, 0)
+    if table.partitioned:
+        _ensure_partitions(db, rows.bars)
     try:
         return db.run(lambda conn: upsert_rows_in(conn, rows, table, run_id=run_id))
     except pg_errors.UniqueViolation:
@@ -87,6 +93,17 @@ def upsert_bars(
         return db.run(
             lambda conn: upsert_rows_in(conn, rows, table, fast_path=False, run_id=run_id)
         )
+
+
+def _ensure_partitions(db: Database, bars: Sequence[Bar]) -> None:
+    """Partitions for every month of `bars`, in their own short transaction (a backfill loads
+    months long past; the months ahead exist already). Months seen once are remembered."""
+    months = months_of(bar.ts for bar in bars)
+    known = _months_with_partitions.setdefault(db.conninfo, set())
+    if months <= known:
+        return
+    db.run(lambda conn: ensure_months(conn, months))
+    known |= months
 
 
 @dataclass(frozen=True, slots=True)

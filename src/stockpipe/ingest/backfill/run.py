@@ -74,6 +74,9 @@ def scope_of(
     default = _months_back(today, DEFAULT_INTRADAY_MONTHS)
     # The settings checked their own month; a caller's (Dagster's launchpad) is checked here.
     start = check_month(since) if since else settings.backfill_intraday_since or default
+    retention = settings.stock_intraday_retention_months
+    if retention is not None:  # a month retention drops is never loaded (YYYY-MM sorts)
+        start = max(start, _months_back(today, retention))
     names = tuple(dict.fromkeys(series_named(s).name for s in (series or settings.stock_series)))
     return Scope(
         tuple(dict.fromkeys(symbols or universe.symbols(ctx.db, settings))),
