@@ -1,5 +1,5 @@
 """The package keeps its layers: only the orchestrator folders import an orchestrator, and
-imports run one way, down (cli/defs/airflow -> ingest -> store, alphavantage -> shared)."""
+imports run one way, down (cli/defs/airflow -> ingest -> quota -> store, alphavantage -> shared)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,28 @@ ALLOWED = {
 }
 # Layers that must not import the layers above them.
 FORBIDDEN_UPWARD = {
-    "store/": ("stockpipe.ingest", "stockpipe.cli", "stockpipe.defs", "stockpipe.alerts"),
-    "alphavantage/": ("stockpipe.ingest", "stockpipe.store", "stockpipe.cli", "stockpipe.defs"),
+    "store/": (
+        "stockpipe.ingest",
+        "stockpipe.quota",
+        "stockpipe.cli",
+        "stockpipe.defs",
+        "stockpipe.alerts",
+    ),
+    "alphavantage/": (
+        "stockpipe.ingest",
+        "stockpipe.quota",
+        "stockpipe.store",
+        "stockpipe.cli",
+        "stockpipe.defs",
+    ),
+    # The call gate sits between the pipeline and the storage: ingest -> quota -> store.
+    "quota/": (
+        "stockpipe.ingest",
+        "stockpipe.cli",
+        "stockpipe.defs",
+        "stockpipe.airflow",
+        "stockpipe.alerts",
+    ),
     "ingest/": ("stockpipe.cli", "stockpipe.defs", "stockpipe.airflow", "stockpipe.alerts"),
     "alerts/": ("stockpipe.cli", "stockpipe.defs", "stockpipe.airflow"),
 }

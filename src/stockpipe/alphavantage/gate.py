@@ -1,7 +1,7 @@
 """The seam through which every HTTP attempt asks for permission and reports back.
 
 The client stays ignorant of quotas: a gate (the PostgreSQL-backed one lives in
-stockpipe.ingest.quota) spaces calls, enforces the daily budget and slows down after a rate limit.
+stockpipe.quota) spaces calls, enforces the daily budget and slows down after a rate limit.
 """
 
 from __future__ import annotations

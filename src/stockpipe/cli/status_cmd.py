@@ -15,10 +15,10 @@ from stockpipe.cli.options import interval_option, series_option
 from stockpipe.ingest.gaps import describe_missing, describe_vendor_missing, full_history_allowed
 from stockpipe.ingest.overview import SymbolOverview, stored_symbols, symbol_overview
 from stockpipe.ingest.premium import active_denial
-from stockpipe.ingest.quota import BudgetInfo, budget_info
 from stockpipe.ingest.rejection import RETRY_HINT, Rejection
 from stockpipe.ingest.state import SymbolState
 from stockpipe.market_calendar import latest_completed_session
+from stockpipe.quota import BudgetInfo, budget_info
 from stockpipe.redact import redact
 from stockpipe.series import DAILY, Series, series_named
 from stockpipe.store import Database, DatabaseError

@@ -7,7 +7,7 @@ import uuid
 from stockpipe.alphavantage import AlphaVantageClient
 from stockpipe.clock import Clock, SystemClock
 from stockpipe.closing import ClosesOnExit
-from stockpipe.ingest.quota import PostgresCallGate
+from stockpipe.quota import PostgresCallGate
 from stockpipe.settings import OutputSizePolicy, Settings
 from stockpipe.store import Database
 

@@ -29,7 +29,6 @@ from stockpipe.ingest.gaps import Answer, SessionGaps, session_gaps
 from stockpipe.ingest.plan import FetchPlan, OutputSize
 from stockpipe.ingest.premium import forget_denial, premium_message, remember_denial
 from stockpipe.ingest.publication import Unpublished, note_publication, wait_message, waiting_for
-from stockpipe.ingest.quota import SLOW_SPACING_CAP_SEC
 from stockpipe.ingest.rejection import (
     Rejection,
     is_symbol_rejection,
@@ -41,6 +40,7 @@ from stockpipe.ingest.results import SymbolResult, SymbolStatus
 from stockpipe.ingest.series_run import SeriesRun
 from stockpipe.ingest.state import record_result
 from stockpipe.market_calendar import latest_completed_session, new_york_date
+from stockpipe.quota import SLOW_SPACING_CAP_SEC
 from stockpipe.store import DatabaseError, latest_bar_ts, upsert_bars
 from stockpipe.store.backfill_units import UnitOutcome, record_unit
 from stockpipe.store.sessions import StoredSessions, read_stored_sessions

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 
 from stockpipe.ingest.backfill.progress import BudgetView
 from stockpipe.ingest.context import IngestContext
-from stockpipe.ingest.quota import budget_info, quota_day, quota_day_start
 from stockpipe.market_calendar import new_york_date
+from stockpipe.quota import budget_info, quota_day, quota_day_start
 from stockpipe.scheduling import series_schedule
 from stockpipe.series import Planning, series_named
 from stockpipe.store.symbol_state import load_states

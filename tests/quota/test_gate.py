@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from stockpipe.alphavantage import BudgetExhausted, Outcome
-from stockpipe.ingest.quota import (
+from stockpipe.quota import (
     SLOW_SPACING_FLOOR_SEC,
     PostgresCallGate,
     budget_info,
