@@ -559,4 +559,11 @@ CREATE TABLE adjusted_refetch (
 );
 INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0014', 'adjusted_refetch', 'd85a0ab9fcc34747d3af16ebc24a73cf2b1f7cf3888e4b89c9022d9336385c49');
 
+-- 0015_call_gate_full_history_granted.sql
+-- The key got a successful outputsize=full reply: it is not (or no longer) compact-only. Set by
+-- the call gate on every such reply, which also clears full_history_denied_at at once (a key
+-- upgraded to premium is believed on its first full answer, not after the denial's 30 days).
+ALTER TABLE api_key_state ADD COLUMN full_history_granted_at TIMESTAMPTZ;
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0015', 'call_gate_full_history_granted', '533dbe6e9aaf59ebde5e1fd141b2aa42def062f79c1ea93c092e0f9956dd59a4');
+
 COMMIT;

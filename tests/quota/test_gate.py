@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stockpipe.alphavantage import BudgetExhausted, Outcome
+from stockpipe.alphavantage import BudgetExhausted, Function, Outcome, SeriesRequest
 from stockpipe.quota import (
     SLOW_SPACING_FLOOR_SEC,
     PostgresCallGate,
@@ -94,6 +94,36 @@ def test_a_premium_parameter_reply_marks_the_key_denied_full_history(db: Databas
     assert gate.full_history_denied()
     other_process = PostgresCallGate(db, settings, clock=FakeClock())
     assert other_process.full_history_denied()
+
+
+@pytest.mark.parametrize(
+    ("request_", "cleared"),
+    [
+        (SeriesRequest("IBM", Function.DAILY, outputsize="full"), True),
+        (SeriesRequest("IBM", Function.DAILY_ADJUSTED, outputsize="full"), True),
+        (SeriesRequest("IBM", Function.DAILY, outputsize="compact"), False),
+        (SeriesRequest("IBM", Function.WEEKLY), False),
+        (None, False),
+    ],
+    ids=[
+        "daily full clears",
+        "adjusted full clears",
+        "compact does not",
+        "weekly does not",
+        "an unknown request does not",
+    ],
+)
+def test_a_full_answer_with_data_clears_the_keys_denial_at_once(
+    db: Database, request_: SeriesRequest | None, cleared: bool
+) -> None:
+    settings = make_settings()
+    gate = PostgresCallGate(db, settings, clock=FakeClock())
+    gate.mark_full_history_denied()
+    gate.acquire()
+    gate.report(Outcome.DATA, request_)
+    other_process = PostgresCallGate(db, settings, clock=FakeClock())
+    assert other_process.full_history_denied() is not cleared
+    assert (budget_info(db, settings).full_history_granted_at is not None) is cleared
 
 
 def test_a_day_the_api_called_exhausted_blocks_calls_until_new_york_midnight(db: Database) -> None:

@@ -180,7 +180,7 @@ class AlphaVantageClient(ClosesOnExit):
                     self.calls_made -= 1
                 else:
                     reached_api = True
-                    self._gate.report(error.outcome)
+                    self._gate.report(error.outcome, request)
                 delay = self._retry_delay(error, retry)
                 if delay is None:
                     if isinstance(error, NetworkError) and unsent and not reached_api:
@@ -200,7 +200,7 @@ class AlphaVantageClient(ClosesOnExit):
                 )
                 self._sleep(delay)
                 continue
-            self._gate.report(Outcome.DATA)
+            self._gate.report(Outcome.DATA, request)
             return result
 
     def _unreachable(self, error: NetworkError, attempts: int) -> ApiUnreachable:

@@ -160,6 +160,11 @@ def _budget_line(budget: BudgetInfo) -> str:
         notes.append("Alpha Vantage reported today's quota spent")
     if budget.full_history_denied:
         notes.append("this key gets compact history only (outputsize=full is premium)")
+    elif budget.full_history_granted_at is not None:
+        notes.append(
+            "this key gets full history (outputsize=full answered"
+            f" {_when(budget.full_history_granted_at)})"
+        )
     if budget.slowed_until is not None:
         notes.append(f"calls slowed after a rate limit until {_when(budget.slowed_until)}")
     return line + "".join(f"\n  {note}" for note in notes)

@@ -28,6 +28,8 @@ class BudgetInfo:
     day_exhausted: bool  # the API itself said the day's quota is gone
     full_history_denied: bool
     slowed_until: datetime | None  # a rate-limit slow-down in force until then
+    # The key's latest successful outputsize=full reply (it cleared any denial), if any.
+    full_history_granted_at: datetime | None = None
 
     @property
     def remaining(self) -> int:
@@ -66,6 +68,7 @@ def budget_info(db: Database, settings: Settings, *, now: datetime | None = None
                 state.full_history_denied_at if state else None, moment
             ),
             slowed_until=slow_until if slow_until is not None and slow_until > moment else None,
+            full_history_granted_at=state.full_history_granted_at if state else None,
         )
 
     return db.run(read)

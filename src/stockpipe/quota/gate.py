@@ -18,6 +18,7 @@ from typing import Any
 
 import psycopg
 
+from stockpipe.alphavantage.classify import CallRequest
 from stockpipe.alphavantage.errors import BudgetExhausted, Outcome, RateLimited
 from stockpipe.clock import Clock, SystemClock
 from stockpipe.quota.budget import full_denial_in_force
@@ -35,6 +36,19 @@ SLOW_SPACING_CAP_SEC = 120.0
 SLOW_WINDOW = timedelta(minutes=10)
 # The ledger only needs today's calls and the last minute; keep a week for people to read.
 LEDGER_RETENTION = timedelta(days=7)
+# The functions whose outputsize=full a free key is refused (the key's full-history denial).
+_FULL_HISTORY_FUNCTIONS = ("TIME_SERIES_DAILY", "TIME_SERIES_DAILY_ADJUSTED")
+
+
+def proves_full_history(outcome: Outcome, request: CallRequest | None) -> bool:
+    """A daily `full` answered with data: whatever the key was refused before, it has full
+    history now (an upgraded key)."""
+    return (
+        outcome is Outcome.DATA
+        and request is not None
+        and request.outputsize == "full"
+        and request.function.value in _FULL_HISTORY_FUNCTIONS
+    )
 
 
 @dataclass(slots=True)
@@ -160,20 +174,30 @@ class PostgresCallGate:
             return 0.0
         return max(0.0, (at - now).total_seconds()) if at else 0.0
 
-    def report(self, outcome: Outcome) -> None:
+    def report(self, outcome: Outcome, request: CallRequest | None = None) -> None:
+        """Record the outcome in the call's ledger row and what it teaches about the key. Every
+        caller's calls come through here (refresh, backfill, corporate actions; CLI, Dagster,
+        Airflow), so a lesson is learnt once for all of them."""
         pending = getattr(self._local, "pending", None)
         self._local.pending = None
         now = self._clock.now()
 
-        def record(conn: psycopg.Connection[Any]) -> None:
+        def record(conn: psycopg.Connection[Any]) -> bool:
             if pending is not None:
                 sql.record_outcome(conn, pending, outcome.value)
             if outcome is Outcome.RATE_LIMITED:
                 self._slow_down(conn, now)
             elif outcome is Outcome.PREMIUM_PARAMETER:
                 sql.upsert_key_state(conn, self.fingerprint, now, full_history_denied_at=now)
+            elif proves_full_history(outcome, request):
+                return sql.grant_full_history(conn, self.fingerprint, now)
+            return False
 
-        self._db.run(record)
+        if self._db.run(record):
+            logger.info(
+                "key %s got full history: it is no longer treated as compact-only",
+                self.fingerprint,
+            )
 
     def _slow_down(self, conn: psycopg.Connection[Any], now: datetime) -> None:
         # Double the spacing on every rate-limit reply within the window, bounded: hammering a

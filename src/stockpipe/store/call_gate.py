@@ -62,6 +62,7 @@ class KeyState(NamedTuple):
     slow_until: datetime | None
     day_exhausted_on: date | None
     full_history_denied_at: datetime | None
+    full_history_granted_at: datetime | None
 
 
 def lock_key(conn: psycopg.Connection[Any], lock_key: int) -> None:
@@ -135,11 +136,11 @@ def count_calls_since(conn: psycopg.Connection[Any], fingerprint: str, since: da
 
 def read_key_state(conn: psycopg.Connection[Any], fingerprint: str) -> KeyState | None:
     row = conn.execute(
-        "SELECT slow_spacing_sec, slow_until, day_exhausted_on, full_history_denied_at"
-        " FROM api_key_state WHERE key_fingerprint = %s",
+        "SELECT slow_spacing_sec, slow_until, day_exhausted_on, full_history_denied_at,"
+        " full_history_granted_at FROM api_key_state WHERE key_fingerprint = %s",
         (fingerprint,),
     ).fetchone()
-    return KeyState(float(row[0]), row[1], row[2], row[3]) if row else None
+    return KeyState(float(row[0]), row[1], row[2], row[3], row[4]) if row else None
 
 
 def slow_down(
@@ -183,3 +184,17 @@ def upsert_key_state(
         " updated_at = EXCLUDED.updated_at",
         (fingerprint, day_exhausted_on, full_history_denied_at, now),
     )
+
+
+def grant_full_history(conn: psycopg.Connection[Any], fingerprint: str, now: datetime) -> bool:
+    """A full reply succeeded: clear the key's full-history denial and note when. True when a
+    denial was in place (the key was upgraded since)."""
+    row = conn.execute(
+        "INSERT INTO api_key_state AS s (key_fingerprint, full_history_granted_at, updated_at)"
+        " VALUES (%(fp)s, %(now)s, %(now)s) ON CONFLICT (key_fingerprint) DO UPDATE SET"
+        " full_history_denied_at = NULL, full_history_granted_at = %(now)s, updated_at = %(now)s"
+        " RETURNING (SELECT full_history_denied_at IS NOT NULL FROM api_key_state"
+        "  WHERE key_fingerprint = %(fp)s)",
+        {"fp": fingerprint, "now": now},
+    ).fetchone()
+    return bool(row and row[0])
