@@ -52,6 +52,13 @@ def ingest_symbol(
     """Plan, fetch and store one symbol of `series`; record and return its result. Never raises
     for the symbol's own failures (API or database): they come back as a FAILED or DEFERRED
     result."""
+    with ctx.gate.active():  # a refresh: the lower priority classes wait for it
+        return _ingest_one(ctx, symbol, retry_rejected=retry_rejected, series=series)
+
+
+def _ingest_one(
+    ctx: IngestContext, symbol: str, *, retry_rejected: bool, series: Series | str
+) -> SymbolResult:
     run = SeriesRun.of(series, ctx.settings)
     rejections = {} if retry_rejected else remembered_rejections(ctx.db, [symbol], run.series)
     unpublished = remembered_unpublished(ctx.db, [symbol], run.series).get(symbol)
@@ -100,7 +107,22 @@ def ingest_symbols(
     fetched symbol waiting at most). Once the budget is spent (or the API throttles past every
     retry, or rejects the key) no further call is made: the remaining symbols that need one
     come back DEFERRED (FAILED for a rejected key); those already up to date still say so.
+
+    The run registers as a refresh on the key from its first read: corporate actions and the
+    backfill take no call meanwhile (stockpipe.quota.classes).
     """
+    with ctx.gate.active():
+        return _ingest_many(ctx, symbols, on_result, retry_rejected=retry_rejected, series=series)
+
+
+def _ingest_many(
+    ctx: IngestContext,
+    symbols: Sequence[str],
+    on_result: Callable[[SymbolResult], None] | None,
+    *,
+    retry_rejected: bool,
+    series: Series | str,
+) -> RunSummary:
     run = SeriesRun.of(series, ctx.settings)
     try:
         ordered = order_symbols(ctx.db, symbols, run.series, run.interval)

@@ -5,6 +5,7 @@ key (the day's quota spent, full history denied).
 
     day.py       Alpha Vantage's day (US/Eastern) and the key's fingerprint
     gate.py      PostgresCallGate, the CallGate the ingest, backfill and corporate actions use
+    classes.py   priority classes: refreshes, then corporate actions, then the backfill
     budget.py    today's spend as `stockpipe status` and the backfill read it
 
 Its SQL is in stockpipe.store.call_gate. Imports run down: ingest -> quota -> store,
@@ -12,6 +13,7 @@ alphavantage; nothing below imports this package.
 """
 
 from stockpipe.quota.budget import FULL_DENIAL_MEMORY, BudgetInfo, budget_info, calls_today
+from stockpipe.quota.classes import CallClass
 from stockpipe.quota.day import QUOTA_ZONE, key_fingerprint, quota_day, quota_day_start
 from stockpipe.quota.gate import (
     LEDGER_RETENTION,
@@ -30,6 +32,7 @@ __all__ = [
     "SLOW_SPACING_FLOOR_SEC",
     "SLOW_WINDOW",
     "BudgetInfo",
+    "CallClass",
     "CallTally",
     "PostgresCallGate",
     "budget_info",

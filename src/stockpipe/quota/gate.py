@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -22,6 +24,7 @@ from stockpipe.alphavantage.classify import CallRequest
 from stockpipe.alphavantage.errors import BudgetExhausted, Outcome, RateLimited
 from stockpipe.clock import Clock, SystemClock
 from stockpipe.quota.budget import full_denial_in_force
+from stockpipe.quota.classes import ACTIVE_POLL_SEC, ACTIVE_TTL, CallClass
 from stockpipe.quota.day import key_fingerprint, quota_day, quota_day_start
 from stockpipe.settings import Settings
 from stockpipe.store import Database, DatabaseError
@@ -62,8 +65,10 @@ class PostgresCallGate:
     """A CallGate (see stockpipe.alphavantage) whose state lives in PostgreSQL.
 
     acquire() blocks until a call may be made (polite delay since the last call, the per-minute
-    cap, any rate-limit slow-down) and reserves it, or raises BudgetExhausted. One gate may be
-    shared by threads: the reservation being reported is tracked per thread.
+    cap, any rate-limit slow-down, no run of a higher class active) and reserves it, or raises
+    BudgetExhausted. One gate may be shared by threads: the reservation being reported is
+    tracked per thread. A gate serves the scheduled refreshes unless `serving` says otherwise
+    (stockpipe.quota.classes).
     """
 
     def __init__(
@@ -84,6 +89,10 @@ class PostgresCallGate:
         self._lock_key = int(self.fingerprint[:8], 16) - 2**31  # fits PostgreSQL's int4
         self._local = threading.local()
         self._pruned = False
+        self.call_class = CallClass.REFRESH
+        self._reserve: Callable[[], int] = lambda: 0
+        self._holder = uuid.uuid4().hex  # this gate's registration while a run is active
+        self._active = 0
 
     def __repr__(self) -> str:
         return f"PostgresCallGate(key={self.fingerprint}, budget={self._budget}/day)"
@@ -100,9 +109,56 @@ class PostgresCallGate:
             self._local.labels = None
             self._local.tally = None
 
+    @contextmanager
+    def serving(
+        self, call_class: CallClass, reserve: Callable[[], int] | None = None
+    ) -> Iterator[None]:
+        """Spend calls as `call_class` while inside, holding back `reserve()` calls of today's
+        budget for the higher classes (asked again on every call), and register the run as
+        active so lower classes wait for it."""
+        previous = (self.call_class, self._reserve)
+        self.call_class, self._reserve = call_class, reserve or (lambda: 0)
+        try:
+            with self.active():
+                yield
+        finally:
+            self.call_class, self._reserve = previous
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        """Register a run of this gate's class as active on the key while inside: lower
+        classes take no slot meanwhile. Renewed on every call; lapses after ACTIVE_TTL if the
+        process dies. A database fault only costs the priority, never the run."""
+        self._active += 1
+        if self._active == 1:
+            self._renew()
+        try:
+            yield
+        finally:
+            self._active -= 1
+            if self._active == 0:
+                try:
+                    self._db.run(
+                        lambda conn: sql.drop_claimant(conn, self.fingerprint, self._holder)
+                    )
+                except DatabaseError as exc:
+                    logger.debug("could not end the run's registration: %s", exc)
+
+    def _renew(self) -> None:
+        until = self._clock.now() + ACTIVE_TTL
+        try:
+            self._db.run(
+                lambda conn: sql.renew_claimant(
+                    conn, self.fingerprint, self._holder, int(self.call_class), until
+                )
+            )
+        except DatabaseError as exc:
+            logger.debug("could not register the run as active: %s", exc)
+
     def acquire(self) -> None:
         while True:
-            verdict = self._db.run(self._try_reserve)
+            reserve = self._reserve() if self.call_class is not CallClass.REFRESH else 0
+            verdict = self._db.run(partial(self._try_reserve, reserve=reserve))
             if isinstance(verdict, str):
                 raise BudgetExhausted(verdict)
             if verdict is None:
@@ -110,7 +166,7 @@ class PostgresCallGate:
             logger.debug("API call spacing: waiting %.2f s", verdict)
             self._clock.sleep(verdict)
 
-    def _try_reserve(self, conn: psycopg.Connection[Any]) -> float | str | None:
+    def _try_reserve(self, conn: psycopg.Connection[Any], reserve: int) -> float | str | None:
         """None: reserved. A float: seconds to wait first. A str: why the budget is spent."""
         now = self._clock.now()
         day = quota_day(now)
@@ -123,11 +179,15 @@ class PostgresCallGate:
             if not self._pruned:
                 sql.prune_ledger(conn, self.fingerprint, now - LEDGER_RETENTION)
                 self._pruned = True
+            if self._active:
+                sql.renew_claimant(
+                    conn, self.fingerprint, self._holder, int(self.call_class), now + ACTIVE_TTL
+                )
             verdict = sql.try_reserve(
                 conn, fingerprint=self.fingerprint, now=now, day=day,
                 day_start=quota_day_start(day), per_minute=self._per_minute,
-                polite_sec=self._polite_delay, budget=self._budget,
-                symbol=symbol, function=function,
+                polite_sec=self._polite_delay, budget=self._budget, reserve=reserve,
+                call_class=int(self.call_class), symbol=symbol, function=function,
             )  # fmt: skip
         if verdict.exhausted:
             return f"Alpha Vantage reported the daily quota spent for {day}; the rest waits"
@@ -136,6 +196,16 @@ class PostgresCallGate:
                 f"the daily budget of {self._budget} API calls is spent ({verdict.spent} calls"
                 f" on {day}, US/Eastern); raise API_DAILY_BUDGET or wait for tomorrow"
             )
+        if verdict.spent + reserve >= self._budget:
+            return (
+                f"the rest of today's budget is kept for higher-priority work: {reserve} of"
+                f" API_DAILY_BUDGET={self._budget} for what comes before the"
+                f" {self.call_class.label} ({verdict.spent} calls spent on {day}, US/Eastern)"
+            )
+        if verdict.higher_until is not None:
+            # A higher class is active: wait for it, asking again now and then (it may end
+            # long before its registration would lapse).
+            return ACTIVE_POLL_SEC
         if verdict.reserved is None:
             return float((verdict.earliest - now).total_seconds())
         self._local.pending = verdict.reserved

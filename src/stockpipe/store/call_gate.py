@@ -38,14 +38,18 @@ WITH {_STATE}, verdict AS (
         COALESCE((SELECT day_exhausted_on FROM state) = %(day)s, FALSE) AS exhausted,
         (SELECT count(*) FROM api_call_ledger
          WHERE key_fingerprint = %(fp)s AND called_at >= %(day_start)s) AS spent,
-        {_EARLIEST} AS earliest
+        {_EARLIEST} AS earliest,
+        (SELECT max(active_until) FROM api_call_claimant
+         WHERE key_fingerprint = %(fp)s AND call_class < %(class)s
+           AND active_until > %(now)s) AS higher_until
 ), reserved AS (
     INSERT INTO api_call_ledger (key_fingerprint, called_at, symbol, function)
     SELECT %(fp)s, %(now)s, %(symbol)s, %(function)s FROM verdict
-    WHERE NOT exhausted AND spent < %(budget)s AND earliest <= %(now)s
+    WHERE NOT exhausted AND spent + %(reserve)s < %(budget)s AND earliest <= %(now)s
+      AND higher_until IS NULL
     RETURNING id
 )
-SELECT exhausted, spent, earliest, (SELECT id FROM reserved) FROM verdict"""
+SELECT exhausted, spent, earliest, higher_until, (SELECT id FROM reserved) FROM verdict"""
 # When the spacing and the per-minute window would let the next call through (read-only).
 _NEXT_CALL = f"WITH {_STATE} SELECT {_EARLIEST}"
 
@@ -54,6 +58,7 @@ class Verdict(NamedTuple):
     exhausted: bool  # Alpha Vantage said today's quota is gone
     spent: int  # calls reserved today, before this one
     earliest: datetime  # when a call may start
+    higher_until: datetime | None  # a run of a higher class is active until then
     reserved: int | None  # the new ledger id; None when nothing was reserved
 
 
@@ -87,19 +92,24 @@ def try_reserve(
     per_minute: int,
     polite_sec: float,
     budget: int,
+    reserve: int = 0,
+    call_class: int = 0,
     symbol: str | None,
     function: str | None,
 ) -> Verdict:
+    """Reserve one call for a caller of `call_class` (0 is the highest), which may spend
+    today's budget only down to `reserve` and takes no slot while a higher class is active."""
     row = conn.execute(
         _RESERVE,
         {
             "fp": fingerprint, "now": now, "day": day, "day_start": day_start,
             "window": now - timedelta(minutes=1), "offset": per_minute - 1,
-            "polite": polite_sec, "budget": budget, "symbol": symbol, "function": function,
+            "polite": polite_sec, "budget": budget, "reserve": reserve, "class": call_class,
+            "symbol": symbol, "function": function,
         },
     ).fetchone()  # fmt: skip
     assert row is not None  # the statement always returns its one verdict row
-    return Verdict(bool(row[0]), int(row[1]), row[2], row[3])
+    return Verdict(bool(row[0]), int(row[1]), row[2], row[3], row[4])
 
 
 def next_call_at(
@@ -198,3 +208,24 @@ def grant_full_history(conn: psycopg.Connection[Any], fingerprint: str, now: dat
         {"fp": fingerprint, "now": now},
     ).fetchone()
     return bool(row and row[0])
+
+
+def renew_claimant(
+    conn: psycopg.Connection[Any], fingerprint: str, holder: str, call_class: int, until: datetime
+) -> None:
+    """Register (or renew) a run of `call_class` as active on the key until `until`."""
+    conn.execute(
+        "INSERT INTO api_call_claimant (key_fingerprint, holder, call_class, active_until)"
+        " VALUES (%s, %s, %s, %s) ON CONFLICT (key_fingerprint, holder) DO UPDATE"
+        " SET call_class = EXCLUDED.call_class, active_until = EXCLUDED.active_until",
+        (fingerprint, holder, call_class, until),
+    )
+
+
+def drop_claimant(conn: psycopg.Connection[Any], fingerprint: str, holder: str) -> None:
+    """The run is over; also sweeps registrations that lapsed long ago."""
+    conn.execute(
+        "DELETE FROM api_call_claimant WHERE key_fingerprint = %s"
+        " AND (holder = %s OR active_until < now() - interval '1 day')",
+        (fingerprint, holder),
+    )

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from stockpipe.ingest.backfill.budget import capped_context, read_budget, reserve_calls
+from stockpipe.ingest.backfill.budget import backfill_gate, read_budget, reserve_calls
 from stockpipe.ingest.backfill.fetch import RunState, do_unit, record_unreachable
 from stockpipe.ingest.backfill.progress import BackfillProgress, BudgetView
 from stockpipe.ingest.backfill.results import BackfillSummary, UnitResult, UnitStatus
@@ -165,7 +165,7 @@ def run_backfill(
     results: list[UnitResult] = []
     unreachable: dict[tuple[str, str, str], Unit] = {}
     attempted: set[tuple[str, str, str]] = set()
-    with capped_context(ctx, reserve) as capped:
+    with backfill_gate(ctx) as capped:
         for _ in range(_MAX_ROUNDS):
             for unit in plan.newly_unreachable:
                 record_unreachable(ctx, unit)
