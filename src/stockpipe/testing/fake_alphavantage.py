@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import random
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
@@ -40,6 +41,10 @@ from stockpipe.testing.payloads import action_rows, generate_series, render_csv,
 log = logging.getLogger(__name__)
 ACTION_FUNCTIONS = {f.value for f in ActionFunction}
 FUNCTIONS = {f.value for f in Function} | ACTION_FUNCTIONS
+# Rendered data answers kept (a compact daily answer is about 17 KB; generating a symbol's
+# history costs tens of milliseconds, more than the benchmarks' whole per-call budget).
+RENDER_CACHE_SIZE = 4096
+_TEMPLATE_SYMBOL = "TEMPLATE"
 
 
 @dataclass
@@ -51,7 +56,12 @@ class FakeConfig:
     free_tier: bool = False  # True: premium endpoints/parameters answer like for a free key
     per_minute: int | None = None
     per_day: int | None = None
-    delay: float = 0.0  # seconds before every answer
+    delay: float = 0.0  # seconds before every answer (the API's latency)
+    jitter: float = 0.0  # each answer's delay is drawn from delay +- jitter (uniform, >= 0)
+    # Benchmarks: every symbol's generated series is the same bars (a template's, rendered once
+    # per request shape, the symbol written into its Meta Data), so thousands of symbols cost
+    # the fake nothing; tests keep each symbol's own bars.
+    shared_payloads: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,8 @@ class FakeAlphaVantage:
         self._new_call = threading.Condition(self._lock)
         # Rendered data answers by everything that shapes them (see prerender); kept on reset.
         self._prerendered: dict[tuple[object, ...], bytes] = {}
+        self._rendered: OrderedDict[tuple[object, ...], Reply] = OrderedDict()
+        self._jitter = random.Random(0x5EED)
         self.reset()
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -273,8 +285,9 @@ class FakeAlphaVantage:
         with self._lock:
             number = len(self._calls) + 1
             reply, outcome = self._decide(number, function, symbol, params)
-            if reply.delay is None and self.config.delay:
-                reply.delay = self.config.delay
+            if reply.delay is None and (self.config.delay or self.config.jitter):
+                spread = self.config.jitter
+                reply.delay = max(0.0, self.config.delay + self._jitter.uniform(-spread, spread))
             reply.wake = self._wake
             self._calls.append(
                 CallRecord(
@@ -368,11 +381,34 @@ class FakeAlphaVantage:
             or symbol in self._custom.actions
             or symbol in self._custom.missing
         )
-        if self._prerendered and not custom:
-            body = self._prerendered.get(self._render_key(function, symbol, params, as_symbol))
+        if custom:
+            return self._render(function, symbol, params, as_symbol)
+        key = self._render_key(function, symbol, params, as_symbol)
+        if self._prerendered:
+            body = self._prerendered.get(key)
             if body is not None:
                 return Reply(200, body)
-        return self._render(function, symbol, params, as_symbol)
+        if self.config.shared_payloads and function not in ACTION_FUNCTIONS:
+            return self._shared(function, symbol, params, as_symbol)
+        cached = self._rendered.get(key)
+        if cached is None:
+            cached = self._rendered[key] = self._render(function, symbol, params, as_symbol)
+            while len(self._rendered) > RENDER_CACHE_SIZE:
+                self._rendered.popitem(last=False)
+        else:
+            self._rendered.move_to_end(key)
+        return replace(cached)
+
+    def _shared(self, function: str, symbol: str, params: dict[str, str], as_symbol: str) -> Reply:
+        """The template's answer of this shape, with `symbol` in its Meta Data."""
+        key = self._render_key(function, _TEMPLATE_SYMBOL, params)
+        template = self._rendered.get(key)
+        if template is None:
+            template = self._rendered[key] = self._render(function, _TEMPLATE_SYMBOL, params)
+        name = (as_symbol or symbol).encode()
+        if params.get("datatype") == "csv":
+            return replace(template)
+        return replace(template, body=template.body.replace(b'"TEMPLATE"', b'"' + name + b'"', 1))
 
     def _render(
         self, function: str, symbol: str, params: dict[str, str], as_symbol: str = ""
@@ -450,8 +486,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--end-date", type=date.fromisoformat)
     parser.add_argument("--history-length", type=int, default=5000)
     parser.add_argument("--free-tier", action="store_true")
-    parser.add_argument("--per-minute", type=int)
+    parser.add_argument("--per-minute", type=int, help="answer the minute's notice past this")
     parser.add_argument("--per-day", type=int)
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds before every answer (default 0)"
+    )
+    parser.add_argument(
+        "--jitter", type=float, default=0.0, help="each answer's latency +- up to this (uniform)"
+    )
+    parser.add_argument(
+        "--shared-payloads",
+        action="store_true",
+        help="every symbol gets the same generated bars (benchmarks: the fake costs nothing)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     fake = FakeAlphaVantage(
@@ -463,6 +510,9 @@ def main(argv: list[str] | None = None) -> None:
         free_tier=args.free_tier,
         per_minute=args.per_minute,
         per_day=args.per_day,
+        delay=args.latency,
+        jitter=args.jitter,
+        shared_payloads=args.shared_payloads,
     ).start()
     # The one line a person (or a script) needs, on stdout: where to point the pipeline.
     print(f"ALPHAVANTAGE_BASE_URL={fake.url}", flush=True)
