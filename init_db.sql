@@ -576,6 +576,11 @@ CREATE TABLE api_call_claimant (
     active_until    TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (key_fingerprint, holder)
 );
-INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0015', 'call_gate', '509e460045764c7a2a713c8a2d2626ce75c1198de6530cfd01a13ee091e39e32');
+
+-- The earliest start of the key's next call (a GCRA "theoretical arrival time"): the call
+-- gate hands out start times from here, evenly spaced, and moves it past every slot it grants;
+-- a throttle reply pushes it back for every process at once.
+ALTER TABLE api_key_state ADD COLUMN next_start_at TIMESTAMPTZ;
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0015', 'call_gate', '1d470229ab82cd1158a60652cdf65990e3150894ef9aafec504e1cecb54d7ced');
 
 COMMIT;

@@ -87,4 +87,4 @@ def test_the_same_class_and_higher_ones_are_not_held_back(db: Database) -> None:
             actions.acquire()
         with other_backfill.serving(CallClass.BACKFILL):
             other_backfill.acquire()
-    assert clock.sleeps == []
+    assert ACTIVE_POLL_SEC not in clock.sleeps  # only the spacing between calls

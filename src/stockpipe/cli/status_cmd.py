@@ -150,9 +150,13 @@ def _when(moment: datetime) -> str:
 
 
 def _budget_line(budget: BudgetInfo) -> str:
+    spend = (
+        f"{budget.calls_today} (no daily cap"
+        if budget.budget is None
+        else f"{budget.calls_today} of {budget.budget} ({budget.remaining} left"
+    )
     line = (
-        f"API calls today: {budget.calls_today} of {budget.budget}"
-        f" ({budget.remaining} left; Alpha Vantage day {budget.day}, US/Eastern;"
+        f"API calls today: {spend}; Alpha Vantage day {budget.day}, US/Eastern;"
         f" key {budget.key_fingerprint})"
     )
     notes = []

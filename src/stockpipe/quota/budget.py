@@ -24,7 +24,7 @@ class BudgetInfo:
     key_fingerprint: str
     day: date  # Alpha Vantage's day (US/Eastern)
     calls_today: int
-    budget: int
+    budget: int | None  # None: no daily cap (API_DAILY_BUDGET=none)
     day_exhausted: bool  # the API itself said the day's quota is gone
     full_history_denied: bool
     slowed_until: datetime | None  # a rate-limit slow-down in force until then
@@ -32,8 +32,11 @@ class BudgetInfo:
     full_history_granted_at: datetime | None = None
 
     @property
-    def remaining(self) -> int:
-        return 0 if self.day_exhausted else max(0, self.budget - self.calls_today)
+    def remaining(self) -> int | None:
+        """Calls left today; None without a daily cap (while the API has not said otherwise)."""
+        if self.day_exhausted:
+            return 0
+        return None if self.budget is None else max(0, self.budget - self.calls_today)
 
 
 def full_denial_in_force(denied_at: datetime | None, now: datetime) -> bool:

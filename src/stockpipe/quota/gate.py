@@ -1,9 +1,15 @@
-"""The call gate: every process asks PostgreSQL for permission before an Alpha Vantage call.
+"""The call gate: every process asks PostgreSQL for permission before an Alpha Vantage call,
+and PostgreSQL answers with *when* the call may start.
 
-Every HTTP attempt is reserved in `api_call_ledger` BEFORE it is made, under a per-key advisory
-lock, so two processes (or two concurrent runs) can never spend more than the budget together,
-and a crash between reserving and calling only errs on the side of counting a call. The SQL
-lives in stockpipe.store.call_gate.
+The answer holds the daily budget, the spacing, the per-minute cap, the throttle slow-down and
+the priority classes (stockpipe.quota.classes) for every thread, process and orchestrator at
+once. One round trip claims a slot for every thread of this process waiting for one (a GCRA
+"next start" per key, stockpipe.store.call_gate), so the gate is not the bottleneck with many
+calls in flight; each thread then sleeps until its slot starts. Every slot is a row of
+`api_call_ledger` from the moment it is claimed, before its call is sent, so two processes can
+never spend more than the budget together, and a crash only ever over-counts. Outcomes are
+written in batches; what a reply teaches about the key (a throttle, full history refused or
+granted) is written at once.
 """
 
 from __future__ import annotations
@@ -11,12 +17,12 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 
@@ -25,6 +31,7 @@ from stockpipe.alphavantage.errors import BudgetExhausted, Outcome, RateLimited
 from stockpipe.clock import Clock, SystemClock
 from stockpipe.quota.budget import full_denial_in_force
 from stockpipe.quota.classes import ACTIVE_POLL_SEC, ACTIVE_TTL, CallClass
+from stockpipe.quota.concurrency import spacing_sec
 from stockpipe.quota.day import key_fingerprint, quota_day, quota_day_start
 from stockpipe.settings import Settings
 from stockpipe.store import Database, DatabaseError
@@ -39,6 +46,8 @@ SLOW_SPACING_CAP_SEC = 120.0
 SLOW_WINDOW = timedelta(minutes=10)
 # The ledger only needs today's calls and the last minute; keep a week for people to read.
 LEDGER_RETENTION = timedelta(days=7)
+# Outcomes wait in memory until this many (or the next claim, or close) write them together.
+OUTCOME_BATCH = 32
 # The functions whose outputsize=full a free key is refused (the key's full-history denial).
 _FULL_HISTORY_FUNCTIONS = ("TIME_SERIES_DAILY", "TIME_SERIES_DAILY_ADJUSTED")
 
@@ -61,14 +70,21 @@ class CallTally:
     calls: int = 0
 
 
+class _Slot(NamedTuple):
+    ledger_id: int
+    start: datetime
+    epoch: int  # the gate's throttle count when claimed: a throttle since voids the slot
+
+
 class PostgresCallGate:
     """A CallGate (see stockpipe.alphavantage) whose state lives in PostgreSQL.
 
-    acquire() blocks until a call may be made (polite delay since the last call, the per-minute
-    cap, any rate-limit slow-down, no run of a higher class active) and reserves it, or raises
-    BudgetExhausted. One gate may be shared by threads: the reservation being reported is
-    tracked per thread. A gate serves the scheduled refreshes unless `serving` says otherwise
-    (stockpipe.quota.classes).
+    acquire() blocks until a call may start (its slot: the spacing, the per-minute cap, a
+    throttle slow-down; no run of a higher class active) and reserves it, or raises
+    BudgetExhausted. Shared by the threads of a run: each thread's reservation is tracked per
+    thread, and the thread that asks PostgreSQL claims a slot for every thread waiting. A gate
+    serves the scheduled refreshes unless `serving` says otherwise (stockpipe.quota.classes).
+    close() writes the outcomes not yet written and gives back slots never used.
     """
 
     def __init__(
@@ -81,8 +97,8 @@ class PostgresCallGate:
     ) -> None:
         self._db = db
         self._budget = settings.api_daily_budget
-        self._per_minute = settings.api_calls_per_minute
         self._polite_delay = settings.api_polite_delay_sec
+        self._step = spacing_sec(settings)
         self._clock = clock or SystemClock()
         secret = key if key is not None else settings.api_key.get_secret_value()
         self.fingerprint = key_fingerprint(secret)
@@ -93,9 +109,16 @@ class PostgresCallGate:
         self._reserve: Callable[[], int] = lambda: 0
         self._holder = uuid.uuid4().hex  # this gate's registration while a run is active
         self._active = 0
+        self._claiming = threading.Lock()  # one claim at a time in this process
+        self._state = threading.Lock()  # the pool, the waiters, the outcomes, the epoch
+        self._pool: deque[_Slot] = deque()
+        self._waiting = 0
+        self._epoch = 0
+        self._outcomes: list[tuple[int, str, str | None, str | None]] = []
 
     def __repr__(self) -> str:
-        return f"PostgresCallGate(key={self.fingerprint}, budget={self._budget}/day)"
+        budget = "no daily cap" if self._budget is None else f"budget={self._budget}/day"
+        return f"PostgresCallGate(key={self.fingerprint}, {budget})"
 
     @contextmanager
     def attribute(self, symbol: str, function: str) -> Iterator[CallTally]:
@@ -114,7 +137,7 @@ class PostgresCallGate:
         self, call_class: CallClass, reserve: Callable[[], int] | None = None
     ) -> Iterator[None]:
         """Spend calls as `call_class` while inside, holding back `reserve()` calls of today's
-        budget for the higher classes (asked again on every call), and register the run as
+        budget for the higher classes (asked again on every claim), and register the run as
         active so lower classes wait for it."""
         previous = (self.call_class, self._reserve)
         self.call_class, self._reserve = call_class, reserve or (lambda: 0)
@@ -127,7 +150,7 @@ class PostgresCallGate:
     @contextmanager
     def active(self) -> Iterator[None]:
         """Register a run of this gate's class as active on the key while inside: lower
-        classes take no slot meanwhile. Renewed on every call; lapses after ACTIVE_TTL if the
+        classes take no slot meanwhile. Renewed on every claim; lapses after ACTIVE_TTL if the
         process dies. A database fault only costs the priority, never the run."""
         self._active += 1
         if self._active == 1:
@@ -136,7 +159,8 @@ class PostgresCallGate:
             yield
         finally:
             self._active -= 1
-            if self._active == 0:
+            if self._active == 0:  # the run is over: its outcomes and unused slots too
+                self.close()
                 try:
                     self._db.run(
                         lambda conn: sql.drop_claimant(conn, self.fingerprint, self._holder)
@@ -157,66 +181,106 @@ class PostgresCallGate:
 
     def acquire(self) -> None:
         while True:
+            with self._state:
+                self._waiting += 1
+            try:
+                slot = self._next_slot()
+            finally:
+                with self._state:
+                    self._waiting -= 1
+            if isinstance(slot, float):
+                self._clock.sleep(slot)
+                continue
+            wait = (slot.start - self._clock.now()).total_seconds()
+            if wait > 0:
+                logger.debug("API call spacing: waiting %.3f s", wait)
+                self._clock.sleep(wait)
+            if slot.epoch != self._epoch:  # a throttle reply since: the slot starts too soon
+                self._give_back([slot.ledger_id])
+                continue
+            self._local.pending = slot.ledger_id
+            self._local.pending_start = slot.start
+            tally: CallTally | None = getattr(self._local, "tally", None)
+            if tally is not None:
+                tally.calls += 1
+            return
+
+    def _next_slot(self) -> _Slot | float:
+        """A slot from the pool, claiming for every waiting thread when it is empty; or the
+        seconds to wait before asking again. Raises BudgetExhausted."""
+        with self._claiming:
+            with self._state:
+                if self._pool:
+                    return self._pool.popleft()
+                want = max(1, self._waiting)
             reserve = self._reserve() if self.call_class is not CallClass.REFRESH else 0
-            verdict = self._db.run(partial(self._try_reserve, reserve=reserve))
+            verdict: list[_Slot] | float | str = self._db.run(
+                lambda conn: self._claim(conn, want, reserve)
+            )
             if isinstance(verdict, str):
                 raise BudgetExhausted(verdict)
-            if verdict is None:
-                return
-            logger.debug("API call spacing: waiting %.2f s", verdict)
-            self._clock.sleep(verdict)
+            if isinstance(verdict, float):
+                return verdict
+            with self._state:
+                self._pool.extend(verdict[1:])
+                return verdict[0]
 
-    def _try_reserve(self, conn: psycopg.Connection[Any], reserve: int) -> float | str | None:
-        """None: reserved. A float: seconds to wait first. A str: why the budget is spent."""
+    def _claim(
+        self, conn: psycopg.Connection[Any], want: int, reserve: int
+    ) -> list[_Slot] | float | str:
+        """Slots granted; or seconds to wait (a higher class is active); or why the budget is
+        spent."""
         now = self._clock.now()
         day = quota_day(now)
-        symbol, function = getattr(self._local, "labels", None) or (None, None)
-        # One network round trip: the lock and the checking insert are pipelined. They must stay
-        # two statements: a statement's snapshot is taken when it starts, so checks inside the
-        # locking statement could miss a reservation committed while it waited for the lock.
+        with self._state:
+            outcomes, self._outcomes = self._outcomes, []
+            epoch = self._epoch
+        # One network round trip: the lock, the outcomes waiting, the run's registration and
+        # the claim are pipelined. The claim must stay a statement of its own after the lock:
+        # a statement's snapshot is taken when it starts, so a claim inside the locking
+        # statement could miss slots committed while it waited for the lock.
         with conn.pipeline():
             sql.lock_key(conn, self._lock_key)
             if not self._pruned:
                 sql.prune_ledger(conn, self.fingerprint, now - LEDGER_RETENTION)
                 self._pruned = True
+            sql.record_outcomes(conn, outcomes)
             if self._active:
                 sql.renew_claimant(
                     conn, self.fingerprint, self._holder, int(self.call_class), now + ACTIVE_TTL
                 )
-            verdict = sql.try_reserve(
+            claim = sql.claim_slots(
                 conn, fingerprint=self.fingerprint, now=now, day=day,
-                day_start=quota_day_start(day), per_minute=self._per_minute,
-                polite_sec=self._polite_delay, budget=self._budget, reserve=reserve,
-                call_class=int(self.call_class), symbol=symbol, function=function,
+                day_start=quota_day_start(day), step_sec=self._step, budget=self._budget,
+                want=want, reserve=reserve, call_class=int(self.call_class),
             )  # fmt: skip
-        if verdict.exhausted:
+        if claim.slots:
+            return [_Slot(ledger_id, start, epoch) for ledger_id, start in claim.slots]
+        if claim.exhausted:
             return f"Alpha Vantage reported the daily quota spent for {day}; the rest waits"
-        if verdict.spent >= self._budget:
-            return (
-                f"the daily budget of {self._budget} API calls is spent ({verdict.spent} calls"
-                f" on {day}, US/Eastern); raise API_DAILY_BUDGET or wait for tomorrow"
-            )
-        if verdict.spent + reserve >= self._budget:
-            return (
-                f"the rest of today's budget is kept for higher-priority work: {reserve} of"
-                f" API_DAILY_BUDGET={self._budget} for what comes before the"
-                f" {self.call_class.label} ({verdict.spent} calls spent on {day}, US/Eastern)"
-            )
-        if verdict.higher_until is not None:
+        if claim.higher_until is not None:
             # A higher class is active: wait for it, asking again now and then (it may end
             # long before its registration would lapse).
             return ACTIVE_POLL_SEC
-        if verdict.reserved is None:
-            return float((verdict.earliest - now).total_seconds())
-        self._local.pending = verdict.reserved
-        tally: CallTally | None = getattr(self._local, "tally", None)
-        if tally is not None:
-            tally.calls += 1
-        return None
+        assert self._budget is not None  # without a daily cap a claim is always granted
+        if claim.spent >= self._budget:
+            return (
+                f"the daily budget of {self._budget} API calls is spent ({claim.spent} calls"
+                f" on {day}, US/Eastern); raise API_DAILY_BUDGET or wait for tomorrow"
+            )
+        return (
+            f"the rest of today's budget is kept for higher-priority work: {reserve} of"
+            f" API_DAILY_BUDGET={self._budget} for what comes before the"
+            f" {self.call_class.label} ({claim.spent} calls spent on {day}, US/Eastern)"
+        )
+
+    def _give_back(self, ledger_ids: list[int]) -> None:
+        if ledger_ids:
+            self._db.run(lambda conn: sql.unreserve(conn, ledger_ids))
 
     def release(self) -> None:
         """The attempt just made never reached the API (DNS, refused, TLS): un-reserve it, so
-        it counts against neither the budget nor the spacing, nor the symbol's calls."""
+        it counts against neither the budget nor the symbol's calls."""
         pending = getattr(self._local, "pending", None)
         self._local.pending = None
         if pending is None:
@@ -224,60 +288,93 @@ class PostgresCallGate:
         tally: CallTally | None = getattr(self._local, "tally", None)
         if tally is not None:
             tally.calls -= 1
-        self._db.run(lambda conn: sql.unreserve(conn, pending))
+        start = getattr(self._local, "pending_start", None)
+        self._db.run(
+            lambda conn: sql.unreserve(
+                conn, [pending], fingerprint=self.fingerprint, rewind_to=start
+            )
+        )
 
     def next_call_in(self) -> float:
-        """Seconds until the spacing, a slow-down or the per-minute cap let the next call go."""
+        """Seconds until the key's next call may start (spacing, slow-down, per-minute cap)."""
         now = self._clock.now()
         try:
-            at = self._db.run(
-                lambda conn: sql.next_call_at(
-                    conn,
-                    fingerprint=self.fingerprint,
-                    now=now,
-                    per_minute=self._per_minute,
-                    polite_sec=self._polite_delay,
-                )
-            )
+            at = self._db.run(lambda conn: sql.next_start(conn, self.fingerprint, now))
         except DatabaseError as exc:  # only a log line depends on it
             logger.debug("could not read the next call time: %s", exc)
             return 0.0
-        return max(0.0, (at - now).total_seconds()) if at else 0.0
+        return max(0.0, (at - now).total_seconds())
 
     def report(self, outcome: Outcome, request: CallRequest | None = None) -> None:
-        """Record the outcome in the call's ledger row and what it teaches about the key. Every
-        caller's calls come through here (refresh, backfill, corporate actions; CLI, Dagster,
-        Airflow), so a lesson is learnt once for all of them."""
+        """Record the outcome in the call's ledger row (batched) and what it teaches about the
+        key (at once). Every caller's calls come through here (refresh, backfill, corporate
+        actions; CLI, Dagster, Airflow), so a lesson is learnt once for all of them."""
         pending = getattr(self._local, "pending", None)
         self._local.pending = None
         now = self._clock.now()
-
-        def record(conn: psycopg.Connection[Any]) -> bool:
-            if pending is not None:
-                sql.record_outcome(conn, pending, outcome.value)
-            if outcome is Outcome.RATE_LIMITED:
-                self._slow_down(conn, now)
-            elif outcome is Outcome.PREMIUM_PARAMETER:
-                sql.upsert_key_state(conn, self.fingerprint, now, full_history_denied_at=now)
-            elif proves_full_history(outcome, request):
-                return sql.grant_full_history(conn, self.fingerprint, now)
-            return False
-
-        if self._db.run(record):
+        if pending is not None:
+            symbol, function = getattr(self._local, "labels", None) or (None, None)
+            with self._state:
+                self._outcomes.append((pending, outcome.value, symbol, function))
+                full = len(self._outcomes) >= OUTCOME_BATCH
+            if full:
+                self.flush()
+        if outcome is Outcome.RATE_LIMITED:
+            self._throttled(now)
+        elif outcome is Outcome.PREMIUM_PARAMETER:
+            self._db.run(
+                lambda conn: sql.upsert_key_state(
+                    conn, self.fingerprint, now, full_history_denied_at=now
+                )
+            )
+        elif proves_full_history(outcome, request) and self._db.run(
+            lambda conn: sql.grant_full_history(conn, self.fingerprint, now)
+        ):
             logger.info(
                 "key %s got full history: it is no longer treated as compact-only",
                 self.fingerprint,
             )
 
-    def _slow_down(self, conn: psycopg.Connection[Any], now: datetime) -> None:
-        # Double the spacing on every rate-limit reply within the window, bounded: hammering a
-        # throttled API only burns calls that count against the day.
+    def _throttled(self, now: datetime) -> None:
+        """Slow every worker of every process down at once: the key's next start moves back
+        (stockpipe.store.call_gate.slow_down); this process's slots claimed before are void."""
         cap = max(SLOW_SPACING_CAP_SEC, self._polite_delay)
         first = min(cap, max(SLOW_SPACING_FLOOR_SEC, 2 * self._polite_delay))
-        sql.slow_down(
-            conn, self.fingerprint, now, first_sec=first, cap_sec=cap, until=now + SLOW_WINDOW
+        with self._state:
+            self._epoch += 1
+            unused = [slot.ledger_id for slot in self._pool]
+            self._pool.clear()
+        spacing = self._db.run(
+            lambda conn: sql.slow_down(
+                conn, self.fingerprint, now, first_sec=first, cap_sec=cap, until=now + SLOW_WINDOW
+            )
         )
-        logger.warning("Alpha Vantage throttled key %s: slowing down API calls", self.fingerprint)
+        self._give_back(unused)
+        logger.warning(
+            "Alpha Vantage throttled key %s: every call of the key now %.1f s apart for %d min",
+            self.fingerprint,
+            spacing,
+            SLOW_WINDOW.total_seconds() // 60,
+        )
+
+    def flush(self) -> None:
+        """Write the outcomes waiting in memory."""
+        with self._state:
+            outcomes, self._outcomes = self._outcomes, []
+        if outcomes:
+            self._db.run(lambda conn: sql.record_outcomes(conn, outcomes))
+
+    def close(self) -> None:
+        """Write the outcomes waiting and give back the slots claimed and never used. Errors are
+        only logged: the slots then count as spent, never the other way round."""
+        with self._state:
+            unused = [slot.ledger_id for slot in self._pool]
+            self._pool.clear()
+        try:
+            self.flush()
+            self._give_back(unused)
+        except DatabaseError as exc:
+            logger.warning("could not close the call gate cleanly: %s", exc)
 
     def mark_day_exhausted(self) -> None:
         """The API said today's quota is gone: no further call today, from any process."""

@@ -6,7 +6,7 @@ an open connection: the gate runs several of them in one transaction, under the 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import psycopg
@@ -14,52 +14,60 @@ import psycopg
 # First argument of the two-key pg_advisory_xact_lock: keeps our locks apart from other users'.
 _LOCK_NAMESPACE = 0x51554F54  # "QUOT"
 
-# Reserve a call if the key may make one now, in one statement (run under the key's advisory
-# lock): the API's own "day exhausted", today's count against the budget, the spacing since the
-# last call (the polite delay, or a rate-limit slow-down while in force) and the per-minute
-# window (the oldest call still in it, when it is full). Returns the verdict and the new
-# ledger id, NULL when nothing was reserved; `earliest` is when a call may be made.
-_STATE = """state AS (
-    SELECT slow_spacing_sec, slow_until, day_exhausted_on
+# Claim up to `want` call slots for the key, in one statement (run under the key's advisory
+# lock, after it: see PostgresCallGate._claim). The key's `next_start_at` is the earliest start
+# of its next call (a GCRA "theoretical arrival time"): slots start there (or now, if later),
+# `step` apart (the spacing, or a throttle slow-down while in force), and it moves past the
+# last slot granted. Nothing is granted when the API said today's quota is gone or a run of a
+# higher class is active; with a daily budget, at most what it leaves after `reserve`. Every
+# slot is a ledger row from now on (called_at: its start), so a crash over-counts, never under.
+_CLAIM = """
+WITH state AS (
+    SELECT next_start_at, slow_spacing_sec, slow_until, day_exhausted_on
     FROM api_key_state WHERE key_fingerprint = %(fp)s
-)"""
-_EARLIEST = """GREATEST(
-            %(now)s,
-            (SELECT max(called_at) FROM api_call_ledger WHERE key_fingerprint = %(fp)s)
-            + make_interval(secs => GREATEST(%(polite)s, (SELECT slow_spacing_sec FROM state
-                                                          WHERE slow_until > %(now)s))),
-            (SELECT called_at FROM api_call_ledger
-             WHERE key_fingerprint = %(fp)s AND called_at > %(window)s
-             ORDER BY called_at DESC OFFSET %(offset)s LIMIT 1) + interval '1 minute'
-        )"""
-_RESERVE = f"""
-WITH {_STATE}, verdict AS (
+), verdict AS (
     SELECT
         COALESCE((SELECT day_exhausted_on FROM state) = %(day)s, FALSE) AS exhausted,
-        (SELECT count(*) FROM api_call_ledger
-         WHERE key_fingerprint = %(fp)s AND called_at >= %(day_start)s) AS spent,
-        {_EARLIEST} AS earliest,
+        CASE WHEN %(budget)s::bigint IS NULL THEN 0 ELSE
+            (SELECT count(*) FROM api_call_ledger
+             WHERE key_fingerprint = %(fp)s AND called_at >= %(day_start)s) END AS spent,
+        GREATEST(%(now)s, (SELECT next_start_at FROM state)) AS base,
+        GREATEST(%(step)s, COALESCE((SELECT slow_spacing_sec FROM state
+                                     WHERE slow_until > %(now)s), 0)) AS step,
         (SELECT max(active_until) FROM api_call_claimant
          WHERE key_fingerprint = %(fp)s AND call_class < %(class)s
            AND active_until > %(now)s) AS higher_until
-), reserved AS (
-    INSERT INTO api_call_ledger (key_fingerprint, called_at, symbol, function)
-    SELECT %(fp)s, %(now)s, %(symbol)s, %(function)s FROM verdict
-    WHERE NOT exhausted AND spent + %(reserve)s < %(budget)s AND earliest <= %(now)s
-      AND higher_until IS NULL
-    RETURNING id
+), granted AS (
+    SELECT v.*, CASE
+        WHEN exhausted OR higher_until IS NOT NULL THEN 0
+        WHEN %(budget)s::bigint IS NULL THEN %(want)s
+        ELSE GREATEST(0, LEAST(%(want)s, %(budget)s::bigint - %(reserve)s - spent)) END AS n
+    FROM verdict v
+), moved AS (
+    INSERT INTO api_key_state AS s (key_fingerprint, next_start_at, updated_at)
+    SELECT %(fp)s, base + make_interval(secs => n * step), %(now)s FROM granted WHERE n > 0
+    ON CONFLICT (key_fingerprint) DO UPDATE
+    SET next_start_at = EXCLUDED.next_start_at, updated_at = EXCLUDED.updated_at
+), slots AS (
+    INSERT INTO api_call_ledger (key_fingerprint, called_at)
+    SELECT %(fp)s, base + make_interval(secs => i * step)
+    FROM granted, generate_series(0, n - 1) AS i
+    RETURNING id, called_at
 )
-SELECT exhausted, spent, earliest, higher_until, (SELECT id FROM reserved) FROM verdict"""
-# When the spacing and the per-minute window would let the next call through (read-only).
-_NEXT_CALL = f"WITH {_STATE} SELECT {_EARLIEST}"
+SELECT exhausted, spent, higher_until,
+       (SELECT array_agg(id ORDER BY called_at) FROM slots),
+       (SELECT array_agg(called_at ORDER BY called_at) FROM slots)
+FROM granted"""
+# When the next call may start (read-only): the key's next start, no earlier than now.
+_NEXT_START = """SELECT GREATEST(%(now)s, next_start_at) FROM api_key_state
+WHERE key_fingerprint = %(fp)s"""
 
 
-class Verdict(NamedTuple):
+class Claim(NamedTuple):
     exhausted: bool  # Alpha Vantage said today's quota is gone
-    spent: int  # calls reserved today, before this one
-    earliest: datetime  # when a call may start
+    spent: int  # calls reserved today before this claim (0 without a daily budget)
     higher_until: datetime | None  # a run of a higher class is active until then
-    reserved: int | None  # the new ledger id; None when nothing was reserved
+    slots: list[tuple[int, datetime]]  # (ledger id, start) of each slot granted, in order
 
 
 class KeyState(NamedTuple):
@@ -82,58 +90,73 @@ def prune_ledger(conn: psycopg.Connection[Any], fingerprint: str, before: dateti
     )
 
 
-def try_reserve(
+def claim_slots(
     conn: psycopg.Connection[Any],
     *,
     fingerprint: str,
     now: datetime,
     day: date,
     day_start: datetime,
-    per_minute: int,
-    polite_sec: float,
-    budget: int,
+    step_sec: float,
+    budget: int | None,
+    want: int,
     reserve: int = 0,
     call_class: int = 0,
-    symbol: str | None,
-    function: str | None,
-) -> Verdict:
-    """Reserve one call for a caller of `call_class` (0 is the highest), which may spend
-    today's budget only down to `reserve` and takes no slot while a higher class is active."""
+) -> Claim:
+    """Claim up to `want` slots for a caller of `call_class` (0 is the highest), which may
+    spend today's budget (None: no daily cap) only down to `reserve` and gets nothing while a
+    higher class is active. Run it under lock_key, in the same transaction."""
     row = conn.execute(
-        _RESERVE,
+        _CLAIM,
         {
             "fp": fingerprint, "now": now, "day": day, "day_start": day_start,
-            "window": now - timedelta(minutes=1), "offset": per_minute - 1,
-            "polite": polite_sec, "budget": budget, "reserve": reserve, "class": call_class,
-            "symbol": symbol, "function": function,
+            "step": step_sec, "budget": budget, "want": want, "reserve": reserve,
+            "class": call_class,
         },
     ).fetchone()  # fmt: skip
     assert row is not None  # the statement always returns its one verdict row
-    return Verdict(bool(row[0]), int(row[1]), row[2], row[3], row[4])
+    slots = list(zip(row[3] or [], row[4] or [], strict=True))
+    return Claim(bool(row[0]), int(row[1]), row[2], slots)
 
 
-def next_call_at(
+def next_start(conn: psycopg.Connection[Any], fingerprint: str, now: datetime) -> datetime:
+    row = conn.execute(_NEXT_START, {"fp": fingerprint, "now": now}).fetchone()
+    return row[0] if row and row[0] is not None else now
+
+
+def unreserve(
     conn: psycopg.Connection[Any],
+    ledger_ids: list[int],
     *,
-    fingerprint: str,
-    now: datetime,
-    per_minute: int,
-    polite_sec: float,
-) -> datetime | None:
-    params = {
-        "fp": fingerprint, "now": now, "polite": polite_sec,
-        "window": now - timedelta(minutes=1), "offset": per_minute - 1,
-    }  # fmt: skip
-    row = conn.execute(_NEXT_CALL, params).fetchone()
-    return row[0] if row else None
+    fingerprint: str | None = None,
+    rewind_to: datetime | None = None,
+) -> None:
+    """Slots never used (their call never left the machine, or a run ended with them). With
+    `rewind_to` (the start of the one slot given back): when no slot starts after it, the key's
+    next start moves back to it, so a call that never happened costs no spacing either."""
+    conn.execute("DELETE FROM api_call_ledger WHERE id = ANY(%s)", (ledger_ids,))
+    if fingerprint is not None and rewind_to is not None:
+        conn.execute(
+            "UPDATE api_key_state SET next_start_at = %(at)s WHERE key_fingerprint = %(fp)s"
+            " AND next_start_at > %(at)s AND NOT EXISTS (SELECT 1 FROM api_call_ledger"
+            "  WHERE key_fingerprint = %(fp)s AND called_at >= %(at)s)",
+            {"fp": fingerprint, "at": rewind_to},
+        )
 
 
-def unreserve(conn: psycopg.Connection[Any], ledger_id: int) -> None:
-    conn.execute("DELETE FROM api_call_ledger WHERE id = %s", (ledger_id,))
-
-
-def record_outcome(conn: psycopg.Connection[Any], ledger_id: int, outcome: str) -> None:
-    conn.execute("UPDATE api_call_ledger SET outcome = %s WHERE id = %s", (outcome, ledger_id))
+def record_outcomes(
+    conn: psycopg.Connection[Any], outcomes: list[tuple[int, str, str | None, str | None]]
+) -> None:
+    """(ledger id, outcome, symbol, function) of calls made, in one statement."""
+    if not outcomes:
+        return
+    ids, values, symbols, functions = (list(column) for column in zip(*outcomes, strict=True))
+    conn.execute(
+        "UPDATE api_call_ledger AS l SET outcome = v.outcome, symbol = v.symbol,"
+        " function = v.function FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])"
+        " AS v(id, outcome, symbol, function) WHERE l.id = v.id",
+        (ids, values, symbols, functions),
+    )
 
 
 def count_calls_since(conn: psycopg.Connection[Any], fingerprint: str, since: datetime) -> int:
@@ -161,18 +184,25 @@ def slow_down(
     first_sec: float,
     cap_sec: float,
     until: datetime,
-) -> None:
-    """Double the key's slow-down spacing (from `first_sec`, at most `cap_sec`) while one is
-    in force, else start at `first_sec`; in force until `until`."""
-    conn.execute(
+) -> float:
+    """After a throttle reply: double the key's slow-down spacing (from `first_sec`, at most
+    `cap_sec`) while one is in force, else start at `first_sec`, in force until `until`; and
+    push the key's next start back by that spacing, for every worker of every process. The
+    spacing now in force."""
+    row = conn.execute(
         "INSERT INTO api_key_state AS s (key_fingerprint, slow_spacing_sec, slow_until,"
-        " updated_at) VALUES (%(fp)s, %(first)s, %(until)s, %(now)s)"
+        " next_start_at, updated_at) VALUES (%(fp)s, %(first)s, %(until)s,"
+        " %(now)s + make_interval(secs => %(first)s), %(now)s)"
         " ON CONFLICT (key_fingerprint) DO UPDATE SET slow_spacing_sec = LEAST(%(cap)s,"
         "  GREATEST(%(first)s, 2 * CASE WHEN s.slow_until > %(now)s"
         "   THEN s.slow_spacing_sec ELSE 0 END)),"
-        " slow_until = %(until)s, updated_at = %(now)s",
+        " next_start_at = GREATEST(s.next_start_at, %(now)s + make_interval(secs => LEAST(%(cap)s,"
+        "  GREATEST(%(first)s, 2 * CASE WHEN s.slow_until > %(now)s"
+        "   THEN s.slow_spacing_sec ELSE 0 END)))),"
+        " slow_until = %(until)s, updated_at = %(now)s RETURNING slow_spacing_sec",
         {"fp": fingerprint, "first": first_sec, "cap": cap_sec, "now": now, "until": until},
-    )
+    ).fetchone()
+    return float(row[0]) if row else first_sec
 
 
 def upsert_key_state(

@@ -21,6 +21,9 @@ from stockpipe.ingest.corporate_actions import actions_need
 from stockpipe.ingest.due_today import refresh_need
 from stockpipe.quota import CallClass, budget_info
 
+# What the backfill reckons with when API_DAILY_BUDGET=none (no daily cap): more than any plan.
+NO_CAP = 10**9
+
 
 def reserve_calls(ctx: IngestContext) -> int:
     """The calls kept for the higher classes today (see the module docstring)."""
@@ -33,7 +36,10 @@ def reserve_calls(ctx: IngestContext) -> int:
 def read_budget(ctx: IngestContext, reserve: int) -> BudgetView:
     """Today's spend on the key, as the backfill sees it."""
     info = budget_info(ctx.db, ctx.settings, now=ctx.clock.now())
-    return BudgetView(ctx.settings.api_daily_budget, reserve, info.calls_today, info.day_exhausted)
+    budget = ctx.settings.api_daily_budget
+    return BudgetView(
+        NO_CAP if budget is None else budget, reserve, info.calls_today, info.day_exhausted
+    )
 
 
 @contextmanager

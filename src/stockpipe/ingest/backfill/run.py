@@ -215,6 +215,8 @@ def _progress(plan: Plan, calls: int, budget: BudgetView) -> BackfillProgress:
 
 def _budget_message(ctx: IngestContext, reserve: int) -> str:
     budget = ctx.settings.api_daily_budget
+    if budget is None:
+        return "the day's calls ran out (API_DAILY_BUDGET=none, no daily cap); the next run resumes"
     return (
         f"today's backfill budget is spent (API_DAILY_BUDGET={budget} minus a reserve of"
         f" {reserve} for the scheduled refreshes leaves {max(0, budget - reserve)} calls a day;"

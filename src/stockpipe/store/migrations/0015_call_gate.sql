@@ -14,3 +14,8 @@ CREATE TABLE api_call_claimant (
     active_until    TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (key_fingerprint, holder)
 );
+
+-- The earliest start of the key's next call (a GCRA "theoretical arrival time"): the call
+-- gate hands out start times from here, evenly spaced, and moves it past every slot it grants;
+-- a throttle reply pushes it back for every process at once.
+ALTER TABLE api_key_state ADD COLUMN next_start_at TIMESTAMPTZ;
