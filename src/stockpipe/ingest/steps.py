@@ -90,6 +90,9 @@ class Prepared:
     # history once the fetch was over (stockpipe.ingest.gap_memory learns from both).
     gaps: SessionGaps | None = None
     full_denied: bool = False
+    # Deferred by a throttle (not the day's budget) that outlived the client's retries: the
+    # run tries the symbol once more at its end (stockpipe.ingest.run).
+    throttled: bool = False
 
 
 class FullHistoryOnly(Exception):
@@ -251,10 +254,15 @@ def _fetch(
         prepared.result = _result(symbol, SymbolStatus.FAILED, message, plan=plan)
     except RateLimited as exc:
         ctx.gate.note_rate_limit(exc)
-        # A throttle that outlived the client's retries: more calls now would only burn
-        # budget, so the rest of the run is deferred too.
-        halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
         prepared.result = _result(symbol, SymbolStatus.DEFERRED, exc.message, plan=plan)
+        if exc.scope == "day":
+            # The day's budget is gone: more calls today would only be refused, so the rest
+            # of the run is deferred too.
+            halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
+        else:
+            # A throttle that outlived the client's retries: the gate has slowed every worker
+            # of the key down; the run asks for this symbol again once the others are done.
+            prepared.throttled = True
     except ApiUnreachable as exc:
         # No attempt reached Alpha Vantage, so none was spent: the next symbols would only
         # fail the same way. They wait for the next run, first in line.
