@@ -31,7 +31,7 @@ from stockpipe.alphavantage.errors import BudgetExhausted, Outcome, RateLimited
 from stockpipe.clock import Clock, SystemClock
 from stockpipe.quota.budget import full_denial_in_force
 from stockpipe.quota.classes import ACTIVE_POLL_SEC, ACTIVE_TTL, CallClass
-from stockpipe.quota.concurrency import spacing_sec
+from stockpipe.quota.concurrency import LATE_SLOT_SEC, spacing_sec
 from stockpipe.quota.day import key_fingerprint, quota_day, quota_day_start
 from stockpipe.settings import Settings
 from stockpipe.store import Database, DatabaseError
@@ -196,6 +196,11 @@ class PostgresCallGate:
                 logger.debug("API call spacing: waiting %.3f s", wait)
                 self._clock.sleep(wait)
             if slot.epoch != self._epoch:  # a throttle reply since: the slot starts too soon
+                self._give_back([slot.ledger_id])
+                continue
+            if (self._clock.now() - slot.start).total_seconds() > LATE_SLOT_SEC:
+                # Woke too late: sent now, the call could land within a minute of the call
+                # the per-minute cap counts from. A fresh slot is after every slot granted.
                 self._give_back([slot.ledger_id])
                 continue
             self._local.pending = slot.ledger_id

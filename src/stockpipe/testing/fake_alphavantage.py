@@ -150,6 +150,7 @@ class FakeAlphaVantage:
             self._custom = _Custom()
             self._calls: list[CallRecord] = []
             self._recent: dict[str, deque[float]] = {}
+            self._arrived = time.monotonic()
             self._per_key_day: dict[str, int] = {}
 
     def configure(self, **changes: Any) -> None:
@@ -279,11 +280,16 @@ class FakeAlphaVantage:
     # ---- answering -------------------------------------------------------------------
     def answer(self, query: str) -> Reply:
         """The reply to one GET /query (thread-safe); called by the HTTP handler."""
+        # The call's time is its arrival, taken before the lock: a reply being rendered for
+        # another call must not bunch the calls that wait behind it (the log and the per-minute
+        # window would see them closer together than they came).
+        arrived, arrived_monotonic = time.time(), time.monotonic()
         params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
         function = params.get("function", "")
         symbol = params.get("symbol", "").upper()
         with self._lock:
             number = len(self._calls) + 1
+            self._arrived = arrived_monotonic
             reply, outcome = self._decide(number, function, symbol, params)
             if reply.delay is None and (self.config.delay or self.config.jitter):
                 spread = self.config.jitter
@@ -292,7 +298,7 @@ class FakeAlphaVantage:
             self._calls.append(
                 CallRecord(
                     number,
-                    time.time(),
+                    arrived,
                     function,
                     symbol,
                     params.get("outputsize"),
@@ -349,7 +355,7 @@ class FakeAlphaVantage:
     def _throttle(self, apikey: str) -> Fault | None:
         """Per-key limits the way Alpha Vantage enforces them: HTTP 200 and a notice."""
         config = self.config
-        now = time.monotonic()
+        now = self._arrived
         recent = self._recent.setdefault(apikey, deque())
         while recent and recent[0] <= now - 60:
             recent.popleft()
