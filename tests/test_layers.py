@@ -1,6 +1,6 @@
 """The package keeps its layers: only the orchestrator folders import an orchestrator, and
-imports run one way, down (cli/defs/airflow -> ingest -> store, alphavantage -> shared). The faces
-(cli, defs, airflow) never import one another, and storage never imports the vendor."""
+imports run one way, down (cli/defs/airflow -> ingest -> quota -> store, alphavantage -> shared).
+The faces (cli, defs, airflow) never import one another, and storage never imports the vendor."""
 
 from __future__ import annotations
 
@@ -18,15 +18,30 @@ ALLOWED = {
 }
 # Layers that must not import the layers above them.
 FORBIDDEN_UPWARD = {
-    # Storage keeps no vendor: the records both need (Bar, Split, Dividend) live below both.
+    # Storage keeps no vendor: the records both need (Bar, Split, Dividend, Listing) live below.
     "store/": (
         "stockpipe.ingest",
+        "stockpipe.quota",
         "stockpipe.cli",
         "stockpipe.defs",
         "stockpipe.alerts",
         "stockpipe.alphavantage",
     ),
-    "alphavantage/": ("stockpipe.ingest", "stockpipe.store", "stockpipe.cli", "stockpipe.defs"),
+    "alphavantage/": (
+        "stockpipe.ingest",
+        "stockpipe.quota",
+        "stockpipe.store",
+        "stockpipe.cli",
+        "stockpipe.defs",
+    ),
+    # The call gate sits between the pipeline and the storage: ingest -> quota -> store.
+    "quota/": (
+        "stockpipe.ingest",
+        "stockpipe.cli",
+        "stockpipe.defs",
+        "stockpipe.airflow",
+        "stockpipe.alerts",
+    ),
     "ingest/": ("stockpipe.cli", "stockpipe.defs", "stockpipe.airflow", "stockpipe.alerts"),
     "alerts/": ("stockpipe.cli", "stockpipe.defs", "stockpipe.airflow"),
     # The faces stand side by side: what two of them need (the supervisor) lives below them.

@@ -106,7 +106,12 @@ class Settings(BaseSettings):
     )
 
     # --- stockpipe's own ---
-    api_daily_budget: int = Field(default=25, ge=0, validation_alias="API_DAILY_BUDGET")
+    # None ("none"): no daily cap, a premium key (the per-minute cap and spacing still hold).
+    api_daily_budget: int | None = Field(default=25, ge=0, validation_alias="API_DAILY_BUDGET")
+    # None: derived from the rate (stockpipe.quota.concurrency.default_in_flight).
+    api_max_in_flight: int | None = Field(
+        default=None, ge=1, le=64, validation_alias="API_MAX_IN_FLIGHT"
+    )
     api_calls_per_minute: int = Field(default=5, ge=1, validation_alias="API_CALLS_PER_MINUTE")
     api_output_size: OutputSizePolicy = Field(default="auto", validation_alias="API_OUTPUT_SIZE")
     api_datatype: DataType = Field(default="json", validation_alias="API_DATATYPE")
@@ -227,6 +232,16 @@ class Settings(BaseSettings):
         if not chosen:
             raise ValueError(f"no series given; choose from {', '.join(SERIES_NAMES)}")
         return tuple(chosen)
+
+    @field_validator("api_daily_budget", mode="before")
+    @classmethod
+    def _no_daily_cap(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() == "none" else value
+
+    @field_validator("api_max_in_flight", mode="before")
+    @classmethod
+    def _blank_in_flight_is_derived(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("backfill_reserve_calls", "stock_intraday_retention_months", mode="before")
     @classmethod

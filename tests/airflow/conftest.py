@@ -80,5 +80,6 @@ def pipeline_env(
     monkeypatch.setenv("API_OUTPUT_SIZE", "compact")
     monkeypatch.setenv("API_POLITE_DELAY_SEC", "0")
     monkeypatch.setenv("API_CALLS_PER_MINUTE", "1000")
+    monkeypatch.setenv("API_MAX_IN_FLIGHT", "1")  # one request at a time: a pinned call order
     monkeypatch.setenv("API_DAILY_BUDGET", "100")
     return monkeypatch

@@ -33,7 +33,7 @@ class RecordingGate:
             raise BudgetExhausted()
         self.acquired += 1
 
-    def report(self, outcome: Outcome) -> None:
+    def report(self, outcome: Outcome, request: object = None) -> None:
         self.reported.append(outcome)
 
     def release(self) -> None:

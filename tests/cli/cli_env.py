@@ -22,6 +22,7 @@ def point_stockpipe_at(
         "API_KEY": SECRET_KEY,
         "API_POLITE_DELAY_SEC": "0",
         "API_CALLS_PER_MINUTE": "1000",
+        "API_MAX_IN_FLIGHT": "1",  # the order of calls is pinned below
         "API_MAX_RETRIES": "1",
         "STOCK_SYMBOLS": "IBM,MSFT",
         "STOCKPIPE_DATA_DIR": str(tmp_path / "data"),

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from stockpipe.cli import main
-from stockpipe.ingest.quota import PostgresCallGate, quota_day
 from stockpipe.ingest.state import load_states
 from stockpipe.market_calendar import latest_completed_session, sessions_between
+from stockpipe.quota import PostgresCallGate, quota_day
 from stockpipe.settings import Settings
 from stockpipe.store import Database
 from stockpipe.store.sessions import record_session_memory

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from stockpipe.cli import main
-from stockpipe.ingest.quota import quota_day
 from stockpipe.market_calendar import latest_completed_session
+from stockpipe.quota import quota_day
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage, Fault
 from stockpipe.testing.listings import ListedCompany

@@ -52,6 +52,7 @@ def pipeline_env(
     clean_env.setenv("API_OUTPUT_SIZE", "compact")
     clean_env.setenv("API_POLITE_DELAY_SEC", "0")
     clean_env.setenv("API_CALLS_PER_MINUTE", "1000")
+    clean_env.setenv("API_MAX_IN_FLIGHT", "1")  # one request at a time: a pinned call order
     clean_env.setenv("API_DAILY_BUDGET", "100")
     return clean_env
 

@@ -115,6 +115,7 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "ALPHAVANTAGE_BASE_URL": fake.url,
             "API_POLITE_DELAY_SEC": "0",
             "API_CALLS_PER_MINUTE": "1000",
+            "API_MAX_IN_FLIGHT": "1",
             "API_DAILY_BUDGET": "1000",
             "STOCKPIPE_DATA_DIR": str(root / "data"),
             # The deployed stack runs the schedules of the series chosen here, no others.

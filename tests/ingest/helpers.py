@@ -46,6 +46,9 @@ def make_settings(**env: Any) -> Settings:
         "API_KEY": "test-key-not-secret-0001",
         "API_POLITE_DELAY_SEC": 0,
         "API_CALLS_PER_MINUTE": 1000,
+        # One request at a time: these tests pin the order of calls (test_in_flight.py runs
+        # many at once).
+        "API_MAX_IN_FLIGHT": 1,
         "API_DAILY_BUDGET": 25,
         "API_MAX_RETRIES": 2,
     }

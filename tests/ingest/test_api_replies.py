@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from stockpipe.ingest import ingest_symbol, ingest_symbols
-from stockpipe.ingest.quota import SLOW_SPACING_FLOOR_SEC
 from stockpipe.ingest.results import RunStatus, SymbolStatus
+from stockpipe.quota import SLOW_SPACING_FLOOR_SEC
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage, Fault
 from tests.ingest.conftest import ContextFactory

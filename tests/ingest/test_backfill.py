@@ -18,6 +18,7 @@ from stockpipe.ingest.backfill import (
     preview_backfill,
     run_backfill,
 )
+from stockpipe.ingest.corporate_actions import refresh_corporate_actions
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from tests.ingest.conftest import ContextFactory
@@ -260,9 +261,10 @@ def test_no_budget_left_defers_without_a_call(
     make_context: ContextFactory, fake: FakeAlphaVantage
 ) -> None:
     ctx = make_context(API_DAILY_BUDGET=3, STOCK_SYMBOLS="IBM,MSFT,AAPL", STOCK_SERIES="daily")
-    # Unset reserve: the 3 symbols' daily refresh, due every day: nothing is left.
+    # Unset reserve: the 3 symbols' daily refresh, due every day, and their 6 corporate actions
+    # never fetched: nothing is left.
     summary = run_backfill(ctx)
-    assert summary.progress.budget.reserve == 3
+    assert summary.progress.budget.reserve == 3 + 6
     assert (summary.calls, summary.status) == (0, BackfillStatus.PAUSED)
     assert summary.progress.days_needed is None
     assert "never at this budget" in summary.message
@@ -273,18 +275,22 @@ def test_the_default_reserve_is_what_todays_refreshes_still_need(
     make_context: ContextFactory, fake: FakeAlphaVantage, db: Database
 ) -> None:
     """Unset BACKFILL_RESERVE_CALLS: a call per symbol of each series due today whose refresh
-    has not run yet today. Before or after the refresh, the backfill gets the same calls."""
-    ctx = make_context(API_DAILY_BUDGET=10, STOCK_SYMBOLS="IBM,MSFT,AAPL", STOCK_SERIES="daily")
+    has not run yet today, and per corporate action due. Before or after the refresh and the
+    corporate actions, the backfill gets the same calls."""
+    ctx = make_context(API_DAILY_BUDGET=12, STOCK_SYMBOLS="IBM,MSFT,AAPL", STOCK_SERIES="daily")
     before = preview_backfill(ctx).progress.budget
-    assert (before.reserve, before.spent_today, before.left_today) == (3, 0, 7)
+    assert (before.reserve, before.spent_today, before.left_today) == (3 + 6, 0, 3)
     ingest_symbols(ctx, ["IBM", "MSFT"])  # the refresh of two symbols ran: 2 calls
     after = preview_backfill(ctx).progress.budget
-    assert (after.reserve, after.spent_today, after.left_today) == (1, 2, 7)
+    assert (after.reserve, after.spent_today, after.left_today) == (1 + 6, 2, 3)
+    refresh_corporate_actions(ctx, ["IBM"])  # IBM's splits and dividends: 2 calls
+    actions = preview_backfill(ctx).progress.budget
+    assert (actions.reserve, actions.spent_today, actions.left_today) == (1 + 4, 4, 3)
     # Wednesday is not the week's last session: the weekly refresh needs nothing today.
     weekly = make_context(
         API_DAILY_BUDGET=10, STOCK_SYMBOLS="IBM,MSFT,AAPL", STOCK_SERIES="daily,weekly"
     )
-    assert preview_backfill(weekly).progress.budget.reserve == 1
+    assert preview_backfill(weekly).progress.budget.reserve == 1 + 4
 
 
 def test_no_intraday_month_older_than_the_retention_is_planned(

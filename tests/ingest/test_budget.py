@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from stockpipe.ingest import ingest_symbols
-from stockpipe.ingest.quota import budget_info
 from stockpipe.ingest.results import RunStatus, SymbolStatus
 from stockpipe.ingest.state import load_states
+from stockpipe.quota import budget_info
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage, Fault
 from tests.ingest.conftest import ContextFactory

@@ -25,7 +25,7 @@ def read_only_bars(pg_conninfo: str) -> Iterator[Database]:
     with psycopg.connect(pg_conninfo, autocommit=True) as conn:
         conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'not-a-secret'")
         conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
-        state_tables = "api_call_ledger, api_key_state, symbol_state"
+        state_tables = "api_call_ledger, api_key_state, api_call_claimant, symbol_state"
         conn.execute(f"GRANT INSERT, UPDATE, DELETE ON {state_tables} TO {role}")
         conn.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
     conninfo = make_conninfo(pg_conninfo, user=role, password="not-a-secret")

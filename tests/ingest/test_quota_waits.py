@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stockpipe.ingest.quota import PostgresCallGate
+from stockpipe.quota import PostgresCallGate
 from stockpipe.store import Database
 from stockpipe.waits import Wait, observing_waits
 from tests.ingest.helpers import FakeClock, make_settings

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import requests
+import requests.adapters
 import urllib3.exceptions
 
 from stockpipe.alphavantage.actions import (
@@ -98,6 +99,7 @@ class AlphaVantageClient(ClosesOnExit):
         backoff_cap: float = 120.0,
         gate: CallGate | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        connections: int = 1,
     ) -> None:
         self._api_key = api_key
         # "demo" is public and would mask ordinary words; every other key is a secret.
@@ -113,8 +115,12 @@ class AlphaVantageClient(ClosesOnExit):
         self._gate: CallGate = gate if gate is not None else OpenGate()
         self._sleep = sleep
         self._random = random.Random()
-        # One session: keep-alive across calls to the same host.
+        # One session: keep-alive across calls to the same host, a kept connection per request
+        # in flight (the default pool of 10 would open and drop connections past ten).
         self._session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(10, connections))
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
         self._session.headers["User-Agent"] = "stockpipe"
         self.calls_made = 0
         _guard_urllib3_logger()
@@ -126,6 +132,7 @@ class AlphaVantageClient(ClosesOnExit):
         gate: CallGate | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        connections: int = 1,
     ) -> AlphaVantageClient:
         return cls(
             settings.api_key.get_secret_value(),
@@ -136,6 +143,7 @@ class AlphaVantageClient(ClosesOnExit):
             max_retries=settings.api_max_retries,
             gate=gate,
             sleep=sleep,
+            connections=connections,
         )
 
     def __repr__(self) -> str:
@@ -197,7 +205,7 @@ class AlphaVantageClient(ClosesOnExit):
                     self.calls_made -= 1
                 else:
                     reached_api = True
-                    self._gate.report(error.outcome)
+                    self._gate.report(error.outcome, request)
                 delay = self._retry_delay(error, retry)
                 if delay is None:
                     if isinstance(error, NetworkError) and unsent and not reached_api:
@@ -217,7 +225,7 @@ class AlphaVantageClient(ClosesOnExit):
                 )
                 self._sleep(delay)
                 continue
-            self._gate.report(Outcome.DATA)
+            self._gate.report(Outcome.DATA, request)
             return result
 
     def _unreachable(self, error: NetworkError, attempts: int) -> ApiUnreachable:

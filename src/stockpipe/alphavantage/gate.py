@@ -1,13 +1,14 @@
 """The seam through which every HTTP attempt asks for permission and reports back.
 
 The client stays ignorant of quotas: a gate (the PostgreSQL-backed one lives in
-stockpipe.ingest.quota) spaces calls, enforces the daily budget and slows down after a rate limit.
+stockpipe.quota) spaces calls, enforces the daily budget and slows down after a rate limit.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from stockpipe.alphavantage.classify import CallRequest
 from stockpipe.alphavantage.errors import Outcome
 
 
@@ -15,8 +16,10 @@ class CallGate(Protocol):
     def acquire(self) -> None:
         """Called before every HTTP attempt (retries too); may block, may raise BudgetExhausted."""
 
-    def report(self, outcome: Outcome) -> None:
-        """Called after every attempt that reached the API, with its classified outcome."""
+    def report(self, outcome: Outcome, request: CallRequest | None = None) -> None:
+        """Called after every attempt that reached the API, with its classified outcome and
+        the request it answered (what a reply teaches about the key depends on both: a `full`
+        answered with data proves the key may have full history)."""
 
     def release(self) -> None:
         """Called instead of report() after an attempt that provably never reached the API
@@ -33,7 +36,7 @@ class OpenGate:
     def acquire(self) -> None:
         return None
 
-    def report(self, outcome: Outcome) -> None:
+    def report(self, outcome: Outcome, request: CallRequest | None = None) -> None:
         return None
 
     def release(self) -> None:

@@ -16,12 +16,12 @@ from stockpipe.cli.options import interval_option, series_option
 from stockpipe.ingest.gaps import describe_missing, describe_vendor_missing, full_history_allowed
 from stockpipe.ingest.overview import SymbolOverview, stored_symbols, symbol_overview
 from stockpipe.ingest.premium import active_denial
-from stockpipe.ingest.quota import BudgetInfo, budget_info
 from stockpipe.ingest.rejection import RETRY_HINT, Rejection
 from stockpipe.ingest.state import SymbolState
 from stockpipe.ingest.universe import symbols as universe_symbols
 from stockpipe.ingest.universe_report import listing_lines
 from stockpipe.market_calendar import latest_completed_session
+from stockpipe.quota import BudgetInfo, budget_info
 from stockpipe.redact import redact
 from stockpipe.series import DAILY, Series, series_named
 from stockpipe.store import Database, DatabaseError
@@ -157,9 +157,13 @@ def _when(moment: datetime) -> str:
 
 
 def _budget_line(budget: BudgetInfo) -> str:
+    spend = (
+        f"{budget.calls_today} (no daily cap"
+        if budget.budget is None
+        else f"{budget.calls_today} of {budget.budget} ({budget.remaining} left"
+    )
     line = (
-        f"API calls today: {budget.calls_today} of {budget.budget}"
-        f" ({budget.remaining} left; Alpha Vantage day {budget.day}, US/Eastern;"
+        f"API calls today: {spend}; Alpha Vantage day {budget.day}, US/Eastern;"
         f" key {budget.key_fingerprint})"
     )
     notes = []
@@ -167,6 +171,11 @@ def _budget_line(budget: BudgetInfo) -> str:
         notes.append("Alpha Vantage reported today's quota spent")
     if budget.full_history_denied:
         notes.append("this key gets compact history only (outputsize=full is premium)")
+    elif budget.full_history_granted_at is not None:
+        notes.append(
+            "this key gets full history (outputsize=full answered"
+            f" {_when(budget.full_history_granted_at)})"
+        )
     if budget.slowed_until is not None:
         notes.append(f"calls slowed after a rate limit until {_when(budget.slowed_until)}")
     return line + "".join(f"\n  {note}" for note in notes)

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from stockpipe.cli import configure_logging, load_settings_or_exit
 from stockpipe.ingest import IngestContext
-from stockpipe.ingest.quota import budget_info, quota_day
 from stockpipe.ingest.universe import LISTING_CALLS, describe_refresh, refresh_listing
 from stockpipe.ingest.universe_report import (
     DryRun,
@@ -21,6 +20,7 @@ from stockpipe.ingest.universe_report import (
     reused_line,
     universe_view,
 )
+from stockpipe.quota import budget_info, quota_day
 from stockpipe.redact import redact
 from stockpipe.settings import Settings
 from stockpipe.store import DatabaseError

@@ -9,7 +9,6 @@ The CLI, the Dagster assets and the Airflow DAGs all call `ingest_symbols` (or
     plan.py         whether a symbol needs a call, and which output size
     gaps.py         missing daily sessions, which call reaches them (pure)
     gap_memory.py   sessions the vendor lacks, premium-only gaps reported once (migration 0012)
-    quota.py        the call gate: daily budget, spacing, per-minute cap in PostgreSQL
     overlap.py      the fetch-ahead thread
     state.py        per-symbol memory between runs (deferred first, last result)
     rejection.py    symbols Alpha Vantage rejected, skipped for a while without a call

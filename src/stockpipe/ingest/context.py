@@ -7,7 +7,8 @@ import uuid
 from stockpipe.alphavantage import AlphaVantageClient
 from stockpipe.clock import Clock, SystemClock
 from stockpipe.closing import ClosesOnExit
-from stockpipe.ingest.quota import PostgresCallGate
+from stockpipe.quota import PostgresCallGate
+from stockpipe.quota.concurrency import max_in_flight
 from stockpipe.settings import OutputSizePolicy, Settings
 from stockpipe.store import Database
 
@@ -38,7 +39,10 @@ class IngestContext(ClosesOnExit):
         self.clock: Clock = clock or SystemClock()
         self.output_size: OutputSizePolicy = output_size or settings.api_output_size
         self.gate = PostgresCallGate(db, settings, clock=self.clock)
-        self.client = AlphaVantageClient.from_settings(settings, self.gate, sleep=self.clock.sleep)
+        self.in_flight = max_in_flight(settings)
+        self.client = AlphaVantageClient.from_settings(
+            settings, self.gate, sleep=self.clock.sleep, connections=self.in_flight
+        )
         self._owns_db = owns_db
 
     @classmethod
@@ -57,6 +61,7 @@ class IngestContext(ClosesOnExit):
         return f"IngestContext({self.db!r}, {self.gate!r}, output_size={self.output_size})"
 
     def close(self) -> None:
+        self.gate.close()
         self.client.close()
         if self._owns_db:
             self.db.close()

@@ -35,10 +35,13 @@ from stockpipe.alphavantage import (
     PremiumParameter,
     RateLimited,
 )
+from stockpipe.ingest import universe
 from stockpipe.ingest.adjusted_refetch import mark_adjusted_series
 from stockpipe.ingest.context import IngestContext
+from stockpipe.ingest.due_today import refresh_need
 from stockpipe.ingest.rejection import is_symbol_rejection
 from stockpipe.ingest.results import RunStatus
+from stockpipe.quota import CallClass
 from stockpipe.store import DatabaseError
 from stockpipe.store.adjusted_refetch import symbols_with_bars_around
 from stockpipe.store.corporate_actions import (
@@ -137,6 +140,21 @@ def next_due(state: RefreshState | None, refresh_days: int) -> datetime | None:
     return None if since is None else since + timedelta(days=refresh_days)
 
 
+def actions_need(ctx: IngestContext) -> int:
+    """Calls the corporate actions of the universe need now: one per (symbol, function) never
+    fetched or due again by CORPORATE_ACTIONS_REFRESH_DAYS (what the backfill keeps for
+    them, stockpipe.quota.classes)."""
+    symbols = list(dict.fromkeys(universe.symbols(ctx.db, ctx.settings)))
+    states = load_refresh_states(ctx.db, symbols)
+    days, now = ctx.settings.corporate_actions_refresh_days, ctx.clock.now()
+    return sum(
+        1
+        for symbol in symbols
+        for function in FUNCTIONS
+        if (next_due(states.get((symbol, function.value)), days) or now) <= now
+    )
+
+
 def refresh_corporate_actions(
     ctx: IngestContext,
     symbols: Sequence[str],
@@ -146,7 +164,22 @@ def refresh_corporate_actions(
 ) -> ActionsSummary:
     """Fetch and store the splits and dividends of every symbol that is due (all with
     `force`). Never raises for a symbol's own failure; a database that cannot be read at the
-    start raises DatabaseError."""
+    start raises DatabaseError.
+
+    The calls are spent as the corporate actions' priority class (stockpipe.quota.classes):
+    what today's scheduled refreshes still need stays theirs, and no call starts while a
+    refresh is running on the key."""
+    with ctx.gate.serving(CallClass.ACTIONS, reserve=lambda: refresh_need(ctx)):
+        return _refresh_all(ctx, symbols, force=force, on_result=on_result)
+
+
+def _refresh_all(
+    ctx: IngestContext,
+    symbols: Sequence[str],
+    *,
+    force: bool,
+    on_result: Callable[[ActionsResult], None] | None,
+) -> ActionsSummary:
     unique = list(dict.fromkeys(symbols))
     states = load_refresh_states(ctx.db, unique)
     days = ctx.settings.corporate_actions_refresh_days

@@ -1,7 +1,8 @@
-"""Run a slow producer one item ahead of its consumer: fetch symbol N+1 while N is stored.
+"""Run a slow producer ahead of its consumer: fetch the next symbols while one is stored.
 
-One background thread and a bounded queue, so at most `depth` produced items wait at any
-time: memory stays per-item however long the list is.
+`overlapped`: one background thread and a bounded queue, so at most `depth` produced items wait
+at any time: memory stays per-item however long the list is. `fanned_out`: up to N threads
+(API_MAX_IN_FLIGHT requests in flight), results in the order they finish, at most N waiting.
 
 No wait here is unbounded: with `item_timeout`, an item the producer has not delivered within
 that time is given up (`on_timeout` stands in for its value), the stuck thread is abandoned
@@ -122,3 +123,84 @@ def overlapped(
     finally:
         producer.stop.set()
         producer.thread.join(timeout=item_timeout)
+
+
+_DONE = object()
+
+
+def fanned_out(
+    items: Sequence[A],
+    produce: Callable[[A], B],
+    *,
+    workers: int,
+    name: str = "stockpipe-producer",
+    item_timeout: float | None = None,
+    on_timeout: Callable[[A, float], B] | None = None,
+) -> Generator[B, None, None]:
+    """Yield produce(item) for each item, computed by up to `workers` background threads, in
+    the order they finish (one worker: `overlapped`, in order). At most `workers` results wait
+    for the consumer, so a slow consumer (storing) slows the producers (fetching) down and
+    memory stays bounded by the worker count. An exception in `produce` is re-raised here.
+
+    With `item_timeout`: when no result arrives for that long, every item not delivered yet
+    yields on_timeout(item, item_timeout) and the workers are abandoned (daemons)."""
+    if workers <= 1:
+        yield from overlapped(
+            items, produce, name=name, item_timeout=item_timeout, on_timeout=on_timeout
+        )
+        return
+    if (item_timeout is None) != (on_timeout is None):
+        raise ValueError("item_timeout and on_timeout go together")
+    feed, feed_lock = iter(enumerate(items)), threading.Lock()
+    results: queue.Queue[tuple[int, _Box[B] | _Raised]] = queue.Queue(maxsize=workers)
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.is_set():
+            with feed_lock:
+                index, item = next(feed, (-1, _DONE))
+            if item is _DONE:
+                return
+            try:
+                entry: _Box[B] | _Raised = _Box(produce(item))  # type: ignore[arg-type]
+            except BaseException as error:
+                entry = _Raised(error)
+            while not stop.is_set():
+                try:
+                    results.put((index, entry), timeout=_POLL_SEC)
+                    break
+                except queue.Full:
+                    continue
+
+    threads = [
+        threading.Thread(target=work, name=f"{name}-{n}", daemon=True)
+        for n in range(min(workers, len(items)))
+    ]
+    for thread in threads:
+        thread.start()
+    delivered: set[int] = set()
+    try:
+        while len(delivered) < len(items):
+            try:
+                index, entry = results.get(timeout=item_timeout)
+            except queue.Empty:
+                assert on_timeout is not None and item_timeout is not None
+                stop.set()
+                late = [items[i] for i in range(len(items)) if i not in delivered]
+                logger.error(
+                    "no result within %.0fs; giving up %d items: %s",
+                    item_timeout,
+                    len(late),
+                    ", ".join(str(item) for item in late[:10]),
+                )
+                for item in late:
+                    yield on_timeout(item, item_timeout)
+                return
+            delivered.add(index)
+            if isinstance(entry, _Raised):
+                raise entry.error
+            yield entry.value
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=item_timeout)

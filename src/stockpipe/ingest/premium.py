@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from stockpipe.ingest.quota import key_fingerprint, quota_day
+from stockpipe.quota import key_fingerprint, quota_day
 from stockpipe.series import Series
 from stockpipe.settings import Settings
 from stockpipe.store import Database, DatabaseError

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from stockpipe.alphavantage import AlphaVantageError, InvalidCall
-from stockpipe.ingest.quota import quota_day
+from stockpipe.quota import quota_day
 from stockpipe.series import DAILY, Series
 from stockpipe.store import Database, DatabaseError
 from stockpipe.store.symbol_state import load_rejections as stored_rejections

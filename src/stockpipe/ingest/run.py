@@ -17,7 +17,7 @@ from datetime import datetime
 
 from stockpipe.ingest.adjusted_refetch import refetch_marks
 from stockpipe.ingest.context import IngestContext
-from stockpipe.ingest.overlap import overlapped
+from stockpipe.ingest.overlap import fanned_out
 from stockpipe.ingest.premium import active_denial
 from stockpipe.ingest.publication import remembered_unpublished
 from stockpipe.ingest.rejection import remembered_rejections
@@ -27,6 +27,7 @@ from stockpipe.ingest.state import order_symbols
 from stockpipe.ingest.steps import (
     UNREAD,
     Halt,
+    Prepared,
     abandoned,
     fetch_time_bound,
     finish,
@@ -52,6 +53,13 @@ def ingest_symbol(
     """Plan, fetch and store one symbol of `series`; record and return its result. Never raises
     for the symbol's own failures (API or database): they come back as a FAILED or DEFERRED
     result."""
+    with ctx.gate.active():  # a refresh: the lower priority classes wait for it
+        return _ingest_one(ctx, symbol, retry_rejected=retry_rejected, series=series)
+
+
+def _ingest_one(
+    ctx: IngestContext, symbol: str, *, retry_rejected: bool, series: Series | str
+) -> SymbolResult:
     run = SeriesRun.of(series, ctx.settings)
     rejections = {} if retry_rejected else remembered_rejections(ctx.db, [symbol], run.series)
     unpublished = remembered_unpublished(ctx.db, [symbol], run.series).get(symbol)
@@ -96,11 +104,29 @@ def ingest_symbols(
     until a wait period has passed (see stockpipe.ingest.publication). An adjusted series
     marked after a corporate action is fetched whole again (stockpipe.ingest.adjusted_refetch).
 
-    The fetch of the next symbol overlaps the upsert of this one (one background thread, one
-    fetched symbol waiting at most). Once the budget is spent (or the API throttles past every
-    retry, or rejects the key) no further call is made: the remaining symbols that need one
-    come back DEFERRED (FAILED for a rejected key); those already up to date still say so.
+    Fetches run on up to API_MAX_IN_FLIGHT threads (stockpipe.ingest.overlap.fanned_out; the
+    call gate paces their starts) while this thread stores what they fetched: at most that
+    many fetched symbols wait, so a slow database slows the fetching down. A symbol a throttle
+    deferred is tried once more at the end of the run. Once the budget is spent (or the API
+    says the day's quota is gone, or rejects the key) no further call is made: the remaining
+    symbols that need one come back DEFERRED (FAILED for a rejected key); those already up to
+    date still say so.
+
+    The run registers as a refresh on the key from its first read: corporate actions and the
+    backfill take no call meanwhile (stockpipe.quota.classes).
     """
+    with ctx.gate.active():
+        return _ingest_many(ctx, symbols, on_result, retry_rejected=retry_rejected, series=series)
+
+
+def _ingest_many(
+    ctx: IngestContext,
+    symbols: Sequence[str],
+    on_result: Callable[[SymbolResult], None] | None,
+    *,
+    retry_rejected: bool,
+    series: Series | str,
+) -> RunSummary:
     run = SeriesRun.of(series, ctx.settings)
     try:
         ordered = order_symbols(ctx.db, symbols, run.series, run.interval)
@@ -128,9 +154,9 @@ def ingest_symbols(
         pass  # each symbol reads its own again, and fails alone if the database does
     halt = _halt_for(ctx, run, retry_rejected)
     results: list[SymbolResult] = []
-    fetched = overlapped(
-        ordered,
-        lambda symbol: prepare(
+
+    def fetch(symbol: str) -> Prepared:
+        return prepare(
             ctx,
             symbol,
             halt,
@@ -140,19 +166,35 @@ def ingest_symbols(
             unpublished=unpublished.get(symbol),
             run=run,
             refetch_mark=refetch.get(symbol),
-        ),
-        name="stockpipe-fetch",
-        item_timeout=fetch_time_bound(ctx),
-        on_timeout=abandoned,
-    )
-    try:
-        for prepared in fetched:
-            result = finish(ctx, prepared, run)
-            results.append(result)
-            if on_result is not None:
-                on_result(result)
-    finally:
-        fetched.close()
+        )
+
+    # A symbol a throttle deferred waits for one more try after the others (the gate has
+    # slowed the key down meanwhile): a passing throttle costs no symbol.
+    pending, last_pass = list(ordered), False
+    while pending:
+        throttled: list[str] = []
+        fetched = fanned_out(
+            pending,
+            fetch,
+            workers=ctx.in_flight,
+            name="stockpipe-fetch",
+            item_timeout=fetch_time_bound(ctx),
+            on_timeout=abandoned,
+        )
+        try:
+            for prepared in fetched:
+                if prepared.throttled and not last_pass:
+                    throttled.append(prepared.symbol)
+                    continue
+                result = finish(ctx, prepared, run)
+                results.append(result)
+                if on_result is not None:
+                    on_result(result)
+        finally:
+            fetched.close()
+        if throttled:
+            logger.info("%d symbols throttled: trying them once more", len(throttled))
+        pending, last_pass = throttled, True
     summary = RunSummary(tuple(results))
     prefix = "" if run.is_daily else f"{run.label} "
     logger.info("%singest run %s: %s", prefix, summary.status.value, summary.message)

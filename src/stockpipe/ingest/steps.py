@@ -29,7 +29,6 @@ from stockpipe.ingest.gaps import Answer, SessionGaps, session_gaps
 from stockpipe.ingest.plan import FetchPlan, OutputSize
 from stockpipe.ingest.premium import forget_denial, premium_message, remember_denial
 from stockpipe.ingest.publication import Unpublished, note_publication, wait_message, waiting_for
-from stockpipe.ingest.quota import SLOW_SPACING_CAP_SEC
 from stockpipe.ingest.rejection import (
     Rejection,
     is_symbol_rejection,
@@ -41,6 +40,7 @@ from stockpipe.ingest.results import SymbolResult, SymbolStatus
 from stockpipe.ingest.series_run import SeriesRun
 from stockpipe.ingest.state import record_result
 from stockpipe.market_calendar import latest_completed_session, new_york_date
+from stockpipe.quota import SLOW_SPACING_CAP_SEC
 from stockpipe.store import DatabaseError, latest_bar_ts, upsert_bars
 from stockpipe.store.backfill_units import UnitOutcome, record_unit
 from stockpipe.store.sessions import StoredSessions, read_stored_sessions
@@ -90,6 +90,9 @@ class Prepared:
     # history once the fetch was over (stockpipe.ingest.gap_memory learns from both).
     gaps: SessionGaps | None = None
     full_denied: bool = False
+    # Deferred by a throttle (not the day's budget) that outlived the client's retries: the
+    # run tries the symbol once more at its end (stockpipe.ingest.run).
+    throttled: bool = False
 
 
 class FullHistoryOnly(Exception):
@@ -251,10 +254,15 @@ def _fetch(
         prepared.result = _result(symbol, SymbolStatus.FAILED, message, plan=plan)
     except RateLimited as exc:
         ctx.gate.note_rate_limit(exc)
-        # A throttle that outlived the client's retries: more calls now would only burn
-        # budget, so the rest of the run is deferred too.
-        halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
         prepared.result = _result(symbol, SymbolStatus.DEFERRED, exc.message, plan=plan)
+        if exc.scope == "day":
+            # The day's budget is gone: more calls today would only be refused, so the rest
+            # of the run is deferred too.
+            halt.status, halt.reason = SymbolStatus.DEFERRED, f"not attempted: {exc.message}"
+        else:
+            # A throttle that outlived the client's retries: the gate has slowed every worker
+            # of the key down; the run asks for this symbol again once the others are done.
+            prepared.throttled = True
     except ApiUnreachable as exc:
         # No attempt reached Alpha Vantage, so none was spent: the next symbols would only
         # fail the same way. They wait for the next run, first in line.

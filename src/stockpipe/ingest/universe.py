@@ -31,9 +31,9 @@ from stockpipe.alphavantage import AlphaVantageError, RateLimited
 from stockpipe.alphavantage.listings import ListingState
 from stockpipe.errors import StockpipeError
 from stockpipe.ingest.context import IngestContext
-from stockpipe.ingest.quota import quota_day
 from stockpipe.listing import Listing
 from stockpipe.market_calendar import sessions_between
+from stockpipe.quota import quota_day
 from stockpipe.settings import Settings
 from stockpipe.store import Database, latest_bar_ts_by_symbol
 from stockpipe.store.listings import (

@@ -1,6 +1,6 @@
 """Every SQL statement on `api_key_series_denial`: series a key only got premium replies for.
 
-Keyed by the key's fingerprint (stockpipe.ingest.quota.key_fingerprint), never the key.
+Keyed by the key's fingerprint (stockpipe.quota.key_fingerprint), never the key.
 """
 
 from __future__ import annotations

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import random
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -57,6 +58,10 @@ log = logging.getLogger(__name__)
 ACTION_FUNCTIONS = {f.value for f in ActionFunction}
 FUNCTIONS = {f.value for f in Function} | ACTION_FUNCTIONS
 LISTING_STATUS = "LISTING_STATUS"
+# Rendered data answers kept (a compact daily answer is about 17 KB; generating a symbol's
+# history costs tens of milliseconds, more than the benchmarks' whole per-call budget).
+RENDER_CACHE_SIZE = 4096
+_TEMPLATE_SYMBOL = "TEMPLATE"
 
 
 @dataclass
@@ -68,9 +73,14 @@ class FakeConfig:
     free_tier: bool = False  # True: premium endpoints/parameters answer like for a free key
     per_minute: int | None = None
     per_day: int | None = None
-    delay: float = 0.0  # seconds before every answer
     listing_size: int = 0  # companies in the generated LISTING_STATUS universe
     listing_seed: int = 0
+    delay: float = 0.0  # seconds before every answer (the API's latency)
+    jitter: float = 0.0  # each answer's delay is drawn from delay +- jitter (uniform, >= 0)
+    # Benchmarks: every symbol's generated series is the same bars (a template's, rendered once
+    # per request shape, the symbol written into its Meta Data), so thousands of symbols cost
+    # the fake nothing; tests keep each symbol's own bars.
+    shared_payloads: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,8 @@ class FakeAlphaVantage:
         self._new_call = threading.Condition(self._lock)
         # Rendered data answers by everything that shapes them (see prerender); kept on reset.
         self._prerendered: dict[tuple[object, ...], bytes] = {}
+        self._rendered: OrderedDict[tuple[object, ...], Reply] = OrderedDict()
+        self._jitter = random.Random(0x5EED)
         self.reset()
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -158,6 +170,7 @@ class FakeAlphaVantage:
             self._custom = _Custom()
             self._calls: list[CallRecord] = []
             self._recent: dict[str, deque[float]] = {}
+            self._arrived = time.monotonic()
             self._per_key_day: dict[str, int] = {}
 
     def configure(self, **changes: Any) -> None:
@@ -315,19 +328,25 @@ class FakeAlphaVantage:
     # ---- answering -------------------------------------------------------------------
     def answer(self, query: str) -> Reply:
         """The reply to one GET /query (thread-safe); called by the HTTP handler."""
+        # The call's time is its arrival, taken before the lock: a reply being rendered for
+        # another call must not bunch the calls that wait behind it (the log and the per-minute
+        # window would see them closer together than they came).
+        arrived, arrived_monotonic = time.time(), time.monotonic()
         params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
         function = params.get("function", "")
         symbol = params.get("symbol", "").upper()
         with self._lock:
             number = len(self._calls) + 1
+            self._arrived = arrived_monotonic
             reply, outcome = self._decide(number, function, symbol, params)
-            if reply.delay is None and self.config.delay:
-                reply.delay = self.config.delay
+            if reply.delay is None and (self.config.delay or self.config.jitter):
+                spread = self.config.jitter
+                reply.delay = max(0.0, self.config.delay + self._jitter.uniform(-spread, spread))
             reply.wake = self._wake
             self._calls.append(
                 CallRecord(
                     number,
-                    time.time(),
+                    arrived,
                     function,
                     symbol,
                     params.get("outputsize"),
@@ -387,7 +406,7 @@ class FakeAlphaVantage:
     def _throttle(self, apikey: str) -> Fault | None:
         """Per-key limits the way Alpha Vantage enforces them: HTTP 200 and a notice."""
         config = self.config
-        now = time.monotonic()
+        now = self._arrived
         recent = self._recent.setdefault(apikey, deque())
         while recent and recent[0] <= now - 60:
             recent.popleft()
@@ -409,7 +428,13 @@ class FakeAlphaVantage:
         end = self.config.end_date or latest_completed_session()
         csv = params.get("datatype") == "csv"
         shape = (params.get(name) for name in ("outputsize", "interval", "month", "extended_hours"))
-        return (function, symbol, as_symbol, end, self.config.history_length, csv, *shape)
+        # An intraday answer grows as bars end (never one after now): a cached one lasts a minute.
+        minute = (
+            datetime.now(UTC).replace(second=0, microsecond=0)
+            if function == Function.INTRADAY
+            else None
+        )
+        return (function, symbol, as_symbol, end, self.config.history_length, csv, minute, *shape)
 
     def _data(
         self, function: str, symbol: str, params: dict[str, str], as_symbol: str = ""
@@ -420,11 +445,34 @@ class FakeAlphaVantage:
             or symbol in self._custom.missing
             or self._book().knows(symbol)
         )
-        if self._prerendered and not custom:
-            body = self._prerendered.get(self._render_key(function, symbol, params, as_symbol))
+        if custom:
+            return self._render(function, symbol, params, as_symbol)
+        key = self._render_key(function, symbol, params, as_symbol)
+        if self._prerendered:
+            body = self._prerendered.get(key)
             if body is not None:
                 return Reply(200, body)
-        return self._render(function, symbol, params, as_symbol)
+        if self.config.shared_payloads and function not in ACTION_FUNCTIONS:
+            return self._shared(function, symbol, params, as_symbol)
+        cached = self._rendered.get(key)
+        if cached is None:
+            cached = self._rendered[key] = self._render(function, symbol, params, as_symbol)
+            while len(self._rendered) > RENDER_CACHE_SIZE:
+                self._rendered.popitem(last=False)
+        else:
+            self._rendered.move_to_end(key)
+        return replace(cached)
+
+    def _shared(self, function: str, symbol: str, params: dict[str, str], as_symbol: str) -> Reply:
+        """The template's answer of this shape, with `symbol` in its Meta Data."""
+        key = self._render_key(function, _TEMPLATE_SYMBOL, params)
+        template = self._rendered.get(key)
+        if template is None:
+            template = self._rendered[key] = self._render(function, _TEMPLATE_SYMBOL, params)
+        name = (as_symbol or symbol).encode()
+        if params.get("datatype") == "csv":
+            return replace(template)
+        return replace(template, body=template.body.replace(b'"TEMPLATE"', b'"' + name + b'"', 1))
 
     def _render(
         self, function: str, symbol: str, params: dict[str, str], as_symbol: str = ""
@@ -504,9 +552,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--end-date", type=date.fromisoformat)
     parser.add_argument("--history-length", type=int, default=5000)
     parser.add_argument("--free-tier", action="store_true")
-    parser.add_argument("--per-minute", type=int)
+    parser.add_argument("--per-minute", type=int, help="answer the minute's notice past this")
     parser.add_argument("--per-day", type=int)
     parser.add_argument("--listing-size", type=int, default=0, help="LISTING_STATUS companies")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds before every answer (default 0)"
+    )
+    parser.add_argument(
+        "--jitter", type=float, default=0.0, help="each answer's latency +- up to this (uniform)"
+    )
+    parser.add_argument(
+        "--shared-payloads",
+        action="store_true",
+        help="every symbol gets the same generated bars (benchmarks: the fake costs nothing)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     fake = FakeAlphaVantage(
@@ -519,6 +578,9 @@ def main(argv: list[str] | None = None) -> None:
         per_minute=args.per_minute,
         per_day=args.per_day,
         listing_size=args.listing_size,
+        delay=args.latency,
+        jitter=args.jitter,
+        shared_payloads=args.shared_payloads,
     ).start()
     # The one line a person (or a script) needs, on stdout: where to point the pipeline.
     print(f"ALPHAVANTAGE_BASE_URL={fake.url}", flush=True)

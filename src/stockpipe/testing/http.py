@@ -37,6 +37,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real service
     server: _Server
 
+    def setup(self) -> None:
+        super().setup()
+        # No Nagle: a small write waiting for the client's (delayed, ~40 ms) ACK would stall
+        # every reply on a kept-alive connection. Replies also leave in one write (_send).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
         self._route("GET")
 
@@ -85,8 +91,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(reply.body)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(reply.body)
+            # end_headers() would write the head alone; head and body go out in one write.
+            buffered: list[bytes] = getattr(self, "_headers_buffer", [])
+            head = b"".join(buffered) + b"\r\n"
+            buffered.clear()
+            self.wfile.write(head + reply.body)
         except OSError:
             # The client gave up (timeout test): nothing to answer to.
             self.close_connection = True

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class BudgetView:
-    """The backfill's share of one Alpha Vantage day (US/Eastern, stockpipe.ingest.quota)."""
+    """The backfill's share of one Alpha Vantage day (US/Eastern, stockpipe.quota)."""
 
     budget: int  # API_DAILY_BUDGET
     reserve: int  # kept for the scheduled refreshes (BACKFILL_RESERVE_CALLS or its default)

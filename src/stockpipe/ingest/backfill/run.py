@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from stockpipe.ingest import universe
-from stockpipe.ingest.backfill.budget import capped_context, read_budget, reserve_calls
+from stockpipe.ingest.backfill.budget import backfill_gate, read_budget, reserve_calls
 from stockpipe.ingest.backfill.fetch import RunState, do_unit, record_unreachable
 from stockpipe.ingest.backfill.progress import BackfillProgress, BudgetView
 from stockpipe.ingest.backfill.results import BackfillSummary, UnitResult, UnitStatus
@@ -170,7 +170,7 @@ def run_backfill(
     results: list[UnitResult] = []
     unreachable: dict[tuple[str, str, str], Unit] = {}
     attempted: set[tuple[str, str, str]] = set()
-    with capped_context(ctx, reserve) as capped:
+    with backfill_gate(ctx) as capped:
         for _ in range(_MAX_ROUNDS):
             for unit in plan.newly_unreachable:
                 record_unreachable(ctx, unit)
@@ -220,6 +220,8 @@ def _progress(plan: Plan, calls: int, budget: BudgetView) -> BackfillProgress:
 
 def _budget_message(ctx: IngestContext, reserve: int) -> str:
     budget = ctx.settings.api_daily_budget
+    if budget is None:
+        return "the day's calls ran out (API_DAILY_BUDGET=none, no daily cap); the next run resumes"
     return (
         f"today's backfill budget is spent (API_DAILY_BUDGET={budget} minus a reserve of"
         f" {reserve} for the scheduled refreshes leaves {max(0, budget - reserve)} calls a day;"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stockpipe.alphavantage import BudgetExhausted, Outcome
-from stockpipe.ingest.quota import (
+from stockpipe.alphavantage import BudgetExhausted, Function, Outcome, SeriesRequest
+from stockpipe.quota import (
     SLOW_SPACING_FLOOR_SEC,
     PostgresCallGate,
     budget_info,
@@ -45,6 +45,7 @@ def test_the_ledger_holds_a_fingerprint_never_the_key(db: Database) -> None:
     with gate.attribute("IBM", "TIME_SERIES_DAILY") as tally:
         gate.acquire()
         gate.report(Outcome.DATA)
+    gate.close()  # outcomes are written in batches
     assert tally.calls == 1
     assert ledger(db) == [(key_fingerprint(KEY), "IBM", "TIME_SERIES_DAILY", "data")]
     dump = db.run(lambda conn: conn.execute("SELECT l::text FROM api_call_ledger l").fetchall())
@@ -60,14 +61,16 @@ def test_calls_are_spaced_by_the_polite_delay(db: Database) -> None:
     assert clock.sleeps == [12.0]
 
 
-def test_a_full_minute_window_makes_the_next_call_wait_for_its_oldest_call(db: Database) -> None:
+def test_calls_are_paced_evenly_by_the_per_minute_cap(db: Database) -> None:
+    """Two a minute: a call every 30 s (and a second of guard, MINUTE_GUARD_SEC),
+    never two at once and the rest of the minute idle (bursts draw notices)."""
     clock = FakeClock()
     gate = PostgresCallGate(db, make_settings(API_CALLS_PER_MINUTE=2), clock=clock)
     gate.acquire()
     clock.advance(seconds=10)
     gate.acquire()
     gate.acquire()
-    assert clock.sleeps == [50.0]
+    assert clock.sleeps == [20.5, 30.5]
 
 
 def test_a_rate_limit_reply_doubles_the_spacing_for_a_while(db: Database) -> None:
@@ -94,6 +97,36 @@ def test_a_premium_parameter_reply_marks_the_key_denied_full_history(db: Databas
     assert gate.full_history_denied()
     other_process = PostgresCallGate(db, settings, clock=FakeClock())
     assert other_process.full_history_denied()
+
+
+@pytest.mark.parametrize(
+    ("request_", "cleared"),
+    [
+        (SeriesRequest("IBM", Function.DAILY, outputsize="full"), True),
+        (SeriesRequest("IBM", Function.DAILY_ADJUSTED, outputsize="full"), True),
+        (SeriesRequest("IBM", Function.DAILY, outputsize="compact"), False),
+        (SeriesRequest("IBM", Function.WEEKLY), False),
+        (None, False),
+    ],
+    ids=[
+        "daily full clears",
+        "adjusted full clears",
+        "compact does not",
+        "weekly does not",
+        "an unknown request does not",
+    ],
+)
+def test_a_full_answer_with_data_clears_the_keys_denial_at_once(
+    db: Database, request_: SeriesRequest | None, cleared: bool
+) -> None:
+    settings = make_settings()
+    gate = PostgresCallGate(db, settings, clock=FakeClock())
+    gate.mark_full_history_denied()
+    gate.acquire()
+    gate.report(Outcome.DATA, request_)
+    other_process = PostgresCallGate(db, settings, clock=FakeClock())
+    assert other_process.full_history_denied() is not cleared
+    assert (budget_info(db, settings).full_history_granted_at is not None) is cleared
 
 
 def test_a_day_the_api_called_exhausted_blocks_calls_until_new_york_midnight(db: Database) -> None:
