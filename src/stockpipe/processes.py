@@ -50,7 +50,7 @@ def spawn(argv: Sequence[str | Path], **popen: Any) -> subprocess.Popen[Any]:
 
 
 def run(
-    argv: Sequence[str | Path], *, timeout: float, **popen: Any
+    argv: Sequence[str | Path], *, timeout: float | None, **popen: Any
 ) -> subprocess.CompletedProcess[Any]:
     """`subprocess.run(argv, timeout=timeout, **popen)` for a child from `spawn`: on a timeout
     or an interruption it is stopped with its whole group (subprocess.run kills the child only,

@@ -34,8 +34,8 @@ _DAGSTER_PYTHON = _ROOT / ".venv" / "bin" / "python"
 def _dagster_available() -> bool:
     if not _DAGSTER_PYTHON.exists():
         return False
-    probe = subprocess.run(
-        [_DAGSTER_PYTHON, "-c", "import dagster, stockpipe.defs"], capture_output=True, check=False
+    probe = processes.run(
+        [_DAGSTER_PYTHON, "-c", "import dagster, stockpipe.defs"], capture_output=True, timeout=300
     )
     return probe.returncode == 0
 

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from psycopg.conninfo import make_conninfo
 
-from stockpipe import processes
+from stockpipe import processes as child_processes
 from stockpipe.store.embedded import start_throwaway_server
 from stockpipe.testing.fake_alphavantage import FakeAlphaVantage
 from tests.e2e.graphql import DagsterGraphQL, Repository
@@ -66,7 +66,7 @@ def _workspace_for(port: int) -> dict[str, object]:
 
 def _grpc_healthy(env: dict[str, str], cwd: Path, port: int) -> bool:
     command = [str(BIN / "dagster"), "api", "grpc-health-check", "-p", str(port)]
-    result = processes.run(command, env=env, cwd=cwd, capture_output=True, timeout=60)
+    result = child_processes.run(command, env=env, cwd=cwd, capture_output=True, timeout=60)
     return result.returncode == 0
 
 
@@ -130,7 +130,7 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "STOCKPIPE_UI_URL": f"http://127.0.0.1:{ui_port}",
         }
 
-        processes.run(
+        child_processes.run(
             [BIN / "stockpipe", "db", "migrate"], env=env, cwd=cwd, timeout=120
         ).check_returncode()
         code_server = start_process(
