@@ -165,6 +165,9 @@ def test_run_returns_what_the_child_printed_and_its_exit_code() -> None:
         text=True,
     )
     assert (done.returncode, done.stdout, done.stderr) == (3, "out\n", "")
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        processes.run([sys.executable, "-c", "raise SystemExit(3)"], timeout=60, check=True)
+    assert failed.value.returncode == 3
 
 
 def test_run_past_its_timeout_stops_the_child_and_its_group(tmp_path: Path) -> None:

@@ -30,7 +30,6 @@ def run_library(bench: Bench, conninfo: str, prefix: str, count: int, **env: obj
         env=bench.env(conninfo, **env),
         cwd=REPO,
         capture_output=True,
-        check=False,
         timeout=3600,
     )
     wall = time.perf_counter() - started
@@ -70,7 +69,6 @@ def run_dagster_job(
         env={**bench.env(conninfo, **variables), "PATH": str(Path(sys.executable).parent)},
         cwd=home,
         capture_output=True,
-        check=False,
         timeout=3600,
     )
     wall = time.perf_counter() - started

@@ -50,7 +50,7 @@ def spawn(argv: Sequence[str | Path], **popen: Any) -> subprocess.Popen[Any]:
 
 
 def run(
-    argv: Sequence[str | Path], *, timeout: float | None, **popen: Any
+    argv: Sequence[str | Path], *, timeout: float | None, check: bool = False, **popen: Any
 ) -> subprocess.CompletedProcess[Any]:
     """`subprocess.run(argv, timeout=timeout, **popen)` for a child from `spawn`: on a timeout
     or an interruption it is stopped with its whole group (subprocess.run kills the child only,
@@ -63,7 +63,10 @@ def run(
         except BaseException:
             stop(process, grace=STOP_GRACE_SEC)
             raise
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    if check:
+        done.check_returncode()
+    return done
 
 
 def stop(
