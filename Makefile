@@ -20,9 +20,17 @@ lint: install  ## ruff + mypy on src/
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
 
-test: lint  ## the whole suite: lint, types, unit, integration, end to end; then the Airflow tests
-	$(BIN)/pytest
-	$(MAKE) test-airflow
+# Every part runs even when one before it failed, so one run reports all of them; the exit
+# status is non-zero if any failed, and the last line names which. (Through SUBMAKE, not
+# $(MAKE), so that `make -n test` prints the recipe instead of running it.)
+SUBMAKE = $(MAKE) --no-print-directory
+test: install  ## the whole suite: lint, types, unit, integration, end to end; then the Airflow tests
+	@failed=""; \
+	$(SUBMAKE) lint || failed="$$failed lint"; \
+	$(BIN)/pytest || failed="$$failed pytest"; \
+	$(SUBMAKE) test-airflow || failed="$$failed test-airflow"; \
+	if [ -n "$$failed" ]; then echo "make test: failed:$$failed" >&2; exit 1; fi; \
+	echo "make test: lint, pytest and test-airflow passed"
 
 test-fast: install  ## everything but the end-to-end tier
 	$(BIN)/pytest -m "not e2e"

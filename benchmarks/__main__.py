@@ -14,13 +14,13 @@ import argparse
 import importlib.util
 import logging
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
 from benchmarks.e2e import BENCHMARKS, run_all
 from benchmarks.e2e.harness import SCALES, load_average
 from benchmarks.e2e.report import commit, markdown, print_table, write_section
+from stockpipe import processes
 
 REPO = Path(__file__).resolve().parents[1]
 ALL = ("upsert", "scale", *BENCHMARKS)
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     if "upsert" in chosen and upsert_args is not None and has_upsert:
         print("== upsert (storage layer): python -m benchmarks.upsert", *upsert_args, flush=True)
         command = [sys.executable, "-m", "benchmarks.upsert", *upsert_args]
-        if subprocess.run(command, cwd=REPO, check=False).returncode != 0:
+        if processes.run(command, cwd=REPO, timeout=None).returncode != 0:
             print("upsert benchmark failed; going on with the end-to-end ones", file=sys.stderr)
             status = 1
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         command = [sys.executable, "-m", "benchmarks.scale", *scale_args]
         if args.no_write:
             command.append("--no-write")
-        if subprocess.run(command, cwd=REPO, check=False).returncode != 0:
+        if processes.run(command, cwd=REPO, timeout=None).returncode != 0:
             print("scale benchmark failed; going on with the end-to-end ones", file=sys.stderr)
             status = 1
 

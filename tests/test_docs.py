@@ -94,3 +94,11 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in README
     assert re.search(r"^make test$", ci, re.MULTILINE)
+
+
+def test_the_readme_states_the_test_duration_measured_in_testing_md() -> None:
+    testing = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+    duration = re.compile(r"about \d+ minutes on a quiet 2-core\s+machine, \d+ to \d+ minutes")
+    measured, stated = duration.search(testing), duration.search(README)
+    assert measured and stated, "docs/testing.md 'In short: ...' and the README's Test section"
+    assert " ".join(stated[0].split()) == " ".join(measured[0].split())

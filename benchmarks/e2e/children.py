@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import Any
 import orjson
 
 from benchmarks.e2e.harness import Bench
+from stockpipe import processes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,12 +25,11 @@ class ChildRun:
 
 def run_library(bench: Bench, conninfo: str, prefix: str, count: int, **env: object) -> ChildRun:
     started = time.perf_counter()
-    done = subprocess.run(
+    done = processes.run(
         [sys.executable, "-m", "benchmarks.e2e.child", prefix, str(count)],
         env=bench.env(conninfo, **env),
         cwd=REPO,
         capture_output=True,
-        check=False,
         timeout=3600,
     )
     wall = time.perf_counter() - started
@@ -65,12 +64,11 @@ def run_dagster_job(
         orjson.dumps(tags).decode(),
     ]
     started = time.perf_counter()
-    done = subprocess.run(
+    done = processes.run(
         command,
         env={**bench.env(conninfo, **variables), "PATH": str(Path(sys.executable).parent)},
         cwd=home,
         capture_output=True,
-        check=False,
         timeout=3600,
     )
     wall = time.perf_counter() - started

@@ -27,6 +27,7 @@ import requests
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from stockpipe import processes
 from stockpipe.settings import Settings
 from stockpipe.store import migrate
 from stockpipe.store.embedded import EmbeddedServer, free_port, start_throwaway_server
@@ -117,7 +118,7 @@ class FakeProcess:
     def __init__(self, history_length: int, log_path: Path) -> None:
         self.port = free_port()
         self._log = log_path.open("wb")
-        self.popen = subprocess.Popen(  # our own module, arguments we built
+        self.popen = processes.spawn(  # our own module, arguments we built
             [
                 sys.executable,
                 "-m",
@@ -175,13 +176,7 @@ class FakeProcess:
         return [call for call in calls if call["symbol"] != "WARMUP"]
 
     def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(timeout=10)
+        processes.stop(self.popen, grace=10, name="fake Alpha Vantage")
         if self.popen.stdout is not None:
             self.popen.stdout.close()
         self._log.close()

@@ -10,13 +10,13 @@ inclusive time), for the fetch thread and the main thread.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 from benchmarks.e2e.children import REPO
 from benchmarks.e2e.harness import SCALES, UNLIMITED, Bench, symbols
+from stockpipe import processes
 
 
 def summarise(collapsed: Path, top: int) -> None:
@@ -65,7 +65,9 @@ def main() -> None:
             "P",
             str(args.symbols),
         ]
-        subprocess.run(command, env=bench.env(conninfo, **UNLIMITED), cwd=REPO, check=True)
+        processes.run(
+            command, env=bench.env(conninfo, **UNLIMITED), cwd=REPO, timeout=None
+        ).check_returncode()
     summarise(args.out, args.top)
 
 

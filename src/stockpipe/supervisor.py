@@ -1,21 +1,22 @@
 """Run a few long-lived child processes as one unit: if one dies, stop the others.
 
 `stockpipe up` uses it for the Dagster code server, daemon and webserver. Children get their
-own session, so a Ctrl-C in the terminal reaches only the supervisor, which then stops them in
-reverse start order (the webserver before the code server it talks to) and waits for each.
+own session (`stockpipe.processes.spawn`), so a Ctrl-C in the terminal reaches only the
+supervisor, which then stops them in reverse start order (the webserver before the code server
+it talks to), each with its group, SIGKILL after a timeout.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import signal
 import subprocess
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
+
+from stockpipe import processes
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +48,7 @@ class Supervisor:
     def start(self, name: str, command: Sequence[str]) -> Child:
         child = Child(name, list(command))
         logger.info("starting %s", name)
-        child.process = subprocess.Popen(  # noqa: S603 - our own commands, no shell
-            child.command, env=self.env, start_new_session=True
-        )
+        child.process = processes.spawn(child.command, env=self.env)
         self.children.append(child)
         return child
 
@@ -93,23 +92,12 @@ class Supervisor:
                 raise ChildDied(f"{child.name} exited with code {code}")
 
     def stop_all(self) -> None:
-        """Stop every child still running, last started first; SIGKILL after a timeout."""
+        """Stop every child, last started first; SIGKILL after a timeout. A child that exited
+        on its own still has its group cleared (a code server's run worker outlives it)."""
         for child in reversed(self.children):
             process = child.process
-            if process is None or process.poll() is not None:
+            if process is None:
                 continue
-            logger.info("stopping %s (pid %d)", child.name, process.pid)
-            _signal_group(process, signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SEC)
-            except subprocess.TimeoutExpired:
-                logger.warning("%s did not stop in %.0fs: killing it", child.name, STOP_TIMEOUT_SEC)
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
-
-
-def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    # The child leads its own session: signal its whole group so grandchildren (the code
-    # server's loader process, run workers) go too.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signum)
+            if process.poll() is None:
+                logger.info("stopping %s (pid %d)", child.name, process.pid)
+            processes.stop(process, grace=STOP_TIMEOUT_SEC, name=child.name)

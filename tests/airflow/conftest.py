@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from stockpipe import processes
 from stockpipe.airflow import API_POOL, DAGS_FOLDER
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
@@ -38,12 +38,12 @@ if _HOME is not None:
 
 def airflow_cli(*args: str) -> str:
     """Run the `airflow` command of this environment; its output."""
-    done = subprocess.run(
+    done = processes.run(
         [sys.executable, "-m", "airflow", *args],
         capture_output=True,
         text=True,
-        check=False,
         env=os.environ.copy(),
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pendulum
 import pytest
 
 pytest.importorskip("airflow.sdk", reason="Airflow runs in .venv-airflow: make test-airflow")
+
+import pendulum
 
 from stockpipe.airflow import API_POOL
 from tests.airflow.helpers import load_dag_bag

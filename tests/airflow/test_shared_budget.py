@@ -16,6 +16,7 @@ import pytest
 
 pytest.importorskip("airflow.sdk", reason="Airflow runs in .venv-airflow: make test-airflow")
 
+from stockpipe import processes
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
 from tests.airflow.helpers import ledger_calls, run_stock_dag, task_result
@@ -33,8 +34,8 @@ _DAGSTER_PYTHON = _ROOT / ".venv" / "bin" / "python"
 def _dagster_available() -> bool:
     if not _DAGSTER_PYTHON.exists():
         return False
-    probe = subprocess.run(
-        [_DAGSTER_PYTHON, "-c", "import dagster, stockpipe.defs"], capture_output=True, check=False
+    probe = processes.run(
+        [_DAGSTER_PYTHON, "-c", "import dagster, stockpipe.defs"], capture_output=True, timeout=300
     )
     return probe.returncode == 0
 
@@ -56,17 +57,20 @@ def test_airflow_and_another_deployment_on_one_key_spend_exactly_the_budget_toge
     fake_av.set_delay(1.0)
     pipeline_env.setenv("STOCK_SYMBOLS", ",".join(AIRFLOW_SYMBOLS))
     other_env = {**os.environ, "STOCK_SYMBOLS": ",".join(OTHER_SYMBOLS)}
-    other = subprocess.Popen(
+    other = processes.spawn(
         _other_side(kind), env=other_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    # The other side is spending the budget: now Airflow competes for the rest of it.
-    if not fake_av.wait_for_calls(1, timeout=120):
-        other.kill()
-        pytest.fail("the other side made no call:\n" + other.communicate()[0].decode())
     try:
-        run = run_stock_dag()
+        # The other side is spending the budget: now Airflow competes for the rest of it.
+        if not fake_av.wait_for_calls(1, timeout=120):
+            processes.stop(other)
+            pytest.fail("the other side made no call:\n" + other.communicate()[0].decode())
+        try:
+            run = run_stock_dag()
+        finally:
+            output, _ = other.communicate(timeout=300)
     finally:
-        output, _ = other.communicate(timeout=300)
+        processes.stop(other)  # only if the run or the wait failed
 
     assert other.returncode in (0, 1, 3), output.decode(errors="replace")
     assert str(run.state) == "success"  # deferred symbols do not fail stock_dag

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from stockpipe import processes
 from stockpipe.cli import main
 from stockpipe.store.migrate import available_migrations
 
@@ -53,14 +53,13 @@ def test_info_names_the_database_but_never_the_password(
 
 
 def test_psql_passes_its_arguments_to_psql(db_env: dict[str, str]) -> None:
-    subprocess.run([STOCKPIPE, "db", "migrate"], env=db_env, check=True)
-    result = subprocess.run(
+    processes.run([STOCKPIPE, "db", "migrate"], env=db_env, timeout=120).check_returncode()
+    result = processes.run(
         [STOCKPIPE, "db", "psql", "-Atc", "SELECT count(*) FROM stock_data"],
         env=db_env,
         capture_output=True,
         text=True,
         timeout=60,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "0"

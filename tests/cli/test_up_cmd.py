@@ -19,6 +19,7 @@ import psutil
 import psycopg
 import pytest
 
+from stockpipe import processes
 from stockpipe.store.embedded import free_port
 
 pytestmark = pytest.mark.e2e
@@ -76,7 +77,7 @@ class Stack:
         stockpipe = Path(sys.executable).parent / "stockpipe"
         start = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as log:
-            process = subprocess.Popen(
+            process = processes.spawn(
                 [str(stockpipe), "up", "--port", str(self.ui_port),
                  "--code-server-port", str(self.code_port)],
                 cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -99,12 +100,7 @@ class Stack:
                 # The test failed with the stack up: stop it as Ctrl-C does, then make sure no
                 # child outlives the test (a SIGKILL of `up` alone would orphan them all).
                 children = descendants(process)
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=READY_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                processes.stop(process, signum=signal.SIGINT, grace=READY_TIMEOUT, name="up")
                 for child in children:
                     with contextlib.suppress(psutil.NoSuchProcess):
                         child.kill()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from dagster._core.remote_representation.external_data import (
 )
 from dagster_shared.serdes import serialize_value
 
+from stockpipe import processes
 from stockpipe.defs.resources import StockpipeResource
 from stockpipe.settings import SettingsError
 from tests.defs.conftest import PLACEHOLDER_KEY, PLACEHOLDER_PASSWORD, load_definitions
@@ -109,13 +109,12 @@ def test_an_invalid_cron_is_a_load_time_error_naming_the_variable(
 def test_dagster_validates_the_definitions_module(placeholder_env: pytest.MonkeyPatch):
     dagster = Path(sys.executable).parent / "dagster"
 
-    completed = subprocess.run(
+    completed = processes.run(
         [str(dagster), "definitions", "validate", "-m", "stockpipe.definitions"],
         env=dict(os.environ),
         capture_output=True,
         text=True,
         timeout=180,
-        check=False,
     )
 
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -140,14 +139,13 @@ def test_dagster_commands_work_in_the_repository_root(
     # :4000) made these fail there; the deployment's files now live in deploy/.
     clean_env.delenv("DAGSTER_HOME", raising=False)
     dagster = Path(sys.executable).parent / "dagster"
-    completed = subprocess.run(
+    completed = processes.run(
         [str(dagster), "definitions", "validate", *argv],
         cwd=REPO_ROOT,
         env=dict(os.environ),
         capture_output=True,
         text=True,
         timeout=180,
-        check=False,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "All code locations passed validation" in completed.stdout + completed.stderr

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import pytest
 import yaml
 from psycopg.conninfo import make_conninfo
 
+from stockpipe import processes as child_processes
 from stockpipe.store.embedded import EmbeddedServer, start_throwaway_server
 from stockpipe.testing.fake_alphavantage import FakeAlphaVantage
 from tests.e2e.graphql import DagsterGraphQL, Repository
@@ -67,7 +67,7 @@ def _workspace_for(port: int) -> dict[str, object]:
 
 def _grpc_healthy(env: dict[str, str], cwd: Path, port: int) -> bool:
     command = [str(BIN / "dagster"), "api", "grpc-health-check", "-p", str(port)]
-    result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, timeout=60, check=False)
+    result = child_processes.run(command, env=env, cwd=cwd, capture_output=True, timeout=60)
     return result.returncode == 0
 
 
@@ -132,9 +132,9 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "STOCKPIPE_UI_URL": f"http://127.0.0.1:{ui_port}",
         }
 
-        subprocess.run(
-            [str(BIN / "stockpipe"), "db", "migrate"], env=env, cwd=cwd, check=True, timeout=120
-        )
+        child_processes.run(
+            [BIN / "stockpipe", "db", "migrate"], env=env, cwd=cwd, timeout=120
+        ).check_returncode()
         code_server = start_process(
             "code-server",
             [

@@ -4,9 +4,6 @@ message and the CI artifacts."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import socket
 import subprocess
 import time
@@ -14,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+
+from stockpipe import processes
 
 T = TypeVar("T")
 
@@ -33,20 +32,7 @@ class ManagedProcess:
 
     def stop(self, grace: float = 20.0) -> None:
         """SIGTERM to the whole group, SIGKILL if it is still there after `grace` seconds."""
-        if self.popen.poll() is None:
-            _signal_group(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                _signal_group(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(timeout=grace)
-        # Children (run workers) may outlive a leader that exited on its own.
-        _signal_group(self.popen.pid, signal.SIGKILL)
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, sig)
+        processes.stop(self.popen, grace=grace, name=self.name)
 
 
 def start_process(
@@ -55,15 +41,10 @@ def start_process(
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with log_path.open("wb") as log:
-        popen = subprocess.Popen(
-            list(argv),
-            env=dict(env),
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
+        popen = processes.spawn(
+            argv, env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        )  # fmt: skip
     return ManagedProcess(name, popen, log_path)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from stockpipe import processes
 from stockpipe.settings import Settings
 from stockpipe.store import Database, EmbeddedServer
 from stockpipe.store.embedded import free_port
@@ -26,20 +27,22 @@ print((Path(sys.argv[1]) / "postmaster.pid").read_text().splitlines()[0], flush=
 def test_two_processes_starting_together_share_one_server(tmp_path: Path) -> None:
     pgdata, port = tmp_path / "pgdata", free_port()
     children = [
-        subprocess.Popen(
+        processes.spawn(
             [sys.executable, "-c", _START, str(pgdata), str(port)],
             stdout=subprocess.PIPE,
             text=True,
         )
         for _ in range(2)
     ]
-    outputs = [child.communicate(timeout=120)[0].strip() for child in children]
     server = EmbeddedServer(pgdata=pgdata, port=port)
     try:
+        outputs = [child.communicate(timeout=120)[0].strip() for child in children]
         assert [child.returncode for child in children] == [0, 0]
         assert outputs[0] == outputs[1] != ""
         assert server.is_running()
     finally:
+        for child in children:
+            processes.stop(child)
         server.stop()
     assert not server.is_running()
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import psycopg
 
+from stockpipe import processes
 from stockpipe.store import migrate
 from stockpipe.store.dump_schema import render_init_sql
 from stockpipe.store.embedded import bin_path
@@ -17,12 +17,14 @@ INIT_DB_SQL = Path(__file__).resolve().parents[2] / "init_db.sql"
 
 
 def schema_dump(conninfo: str) -> str:
-    output = subprocess.run(
+    done = processes.run(
         [str(bin_path("pg_dump")), "--schema-only", "--no-owner", "--dbname", conninfo],
-        check=True,
         capture_output=True,
         text=True,
-    ).stdout
+        timeout=120,
+    )
+    done.check_returncode()
+    output = done.stdout
     # PostgreSQL 18's pg_dump fences its output with a random \restrict key.
     return "\n".join(line for line in output.splitlines() if not line.startswith("\\"))
 

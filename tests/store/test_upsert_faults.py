@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from stockpipe import processes
 from stockpipe.store import Database, UpsertResult, bar_count, upsert_bars
 from stockpipe.store.embedded import EmbeddedServer
 from stockpipe.store.upsert import dedupe, upsert_bars_in
@@ -106,7 +107,7 @@ def test_a_loader_killed_mid_transaction_leaves_nothing_partial(
 ) -> None:
     upsert_bars(db, make_bars(("IBM",), days=10))
     before = table(db)
-    child = subprocess.Popen(
+    child = processes.spawn(
         [sys.executable, "-c", _KILLED_LOADER, pg_conninfo],
         cwd=REPO_ROOT,  # the child imports tests.store.bars; a test's own cwd is its tmp_path
         stdin=subprocess.PIPE,
@@ -117,8 +118,8 @@ def test_a_loader_killed_mid_transaction_leaves_nothing_partial(
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "inside the transaction"
     finally:
-        child.kill()
-        child.wait(timeout=30)
+        child.kill()  # mid-transaction, with no chance to roll back
+        processes.stop(child)
     assert child.returncode == -9
     assert table(db) == before
     # The dead loader's locks are released: the next load goes through whole.

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 import requests
 
+from stockpipe import processes
 from stockpipe.alphavantage import RateLimited, SeriesRequest
 from stockpipe.testing import FakeAlphaVantage, Fault
 from tests.alphavantage.helpers import client_for
@@ -108,14 +109,14 @@ def test_the_http_control_endpoints_steer_the_server(fake_av: FakeAlphaVantage) 
 @pytest.fixture
 def standalone() -> Iterator[tuple[subprocess.Popen[str], str]]:
     command = [sys.executable, "-m", "stockpipe.testing.fake_alphavantage", "--port", "0"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    process = processes.spawn(command, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline().strip()  # bounded by pytest-timeout
         yield process, line
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        processes.stop(process, grace=10)
+        process.stdout.close()
 
 
 def test_the_server_runs_standalone_and_prints_its_url(
