@@ -20,9 +20,9 @@ from pathlib import Path
 
 import psutil
 import pytest
-from stockpipe.cli.supervisor import Supervisor
 
 from stockpipe import processes
+from stockpipe.supervisor import Supervisor
 
 FAKE = [sys.executable, "-m", "stockpipe.testing.fake_alphavantage", "--port", "0"]
 # A child that ignores SIGTERM itself and leaves a grandchild in its group.
