@@ -3,6 +3,7 @@
     python3 docker/smoke_graphql.py run URL JOB TIMEOUT [TAG=VALUE ...]  -> prints the run id
     python3 docker/smoke_graphql.py status URL RUN_ID                    -> prints its status
     python3 docker/smoke_graphql.py wait-job URL JOB TIMEOUT             -> waits until loaded
+    python3 docker/smoke_graphql.py unfinished URL JOB                   -> runs not finished
 
 `run` launches the job through the webserver (QUEUED -> the daemon dequeues it -> the code
 server's run worker executes it) and exits non-zero unless the run ends in SUCCESS.
@@ -30,6 +31,10 @@ STATUS = """
 query Status($runId: ID!) {
   runOrError(runId: $runId) { __typename ... on Run { status } ... on PythonError { message } }
 }"""
+RUNS = """
+query Runs($job: String!) {
+  runsOrError(filter: {pipelineName: $job}) { __typename ... on Runs { results { runId status } } }
+}"""
 JOBS = """
 { repositoriesOrError { ... on RepositoryConnection {
     nodes { name location { name } jobs { name } } } } }"""
@@ -43,8 +48,12 @@ def query(url: str, text: str, variables: dict[str, Any] | None = None) -> dict[
     request = urllib.request.Request(  # noqa: S310 (scheme checked above)
         url.rstrip("/") + "/graphql", body, {"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        answer: dict[str, Any] = json.load(response)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            answer: dict[str, Any] = json.load(response)
+    except urllib.error.HTTPError as exc:  # a 500 says why in its body
+        detail = " ".join(exc.read().decode(errors="replace").split())[:400]
+        raise SystemExit(f"HTTP {exc.code} from {url}/graphql: {detail}") from None
     if answer.get("errors"):
         raise SystemExit(f"GraphQL errors: {answer['errors']}")
     data: dict[str, Any] = answer["data"]
@@ -76,6 +85,14 @@ def status(url: str, run_id: str) -> str:
     if result["__typename"] != "Run":
         raise SystemExit(f"runOrError: {result}")
     return str(result["status"])
+
+
+def unfinished(url: str, job: str) -> list[str]:
+    """`run_id status` of every run of `job` that has not finished (queued, started, stuck)."""
+    result = query(url, RUNS, {"job": job})["runsOrError"]
+    if result["__typename"] != "Runs":
+        raise SystemExit(f"runsOrError: {result}")
+    return [f"{r['runId']} {r['status']}" for r in result["results"] if r["status"] not in FINISHED]
 
 
 def run(url: str, job: str, timeout: float, tags: dict[str, str]) -> None:
@@ -110,6 +127,8 @@ def main(argv: list[str]) -> None:
         run(url, job, float(timeout), dict(pair.split("=", 1) for pair in pairs))
     elif command == "status":
         print(status(url, rest[0]))
+    elif command == "unfinished":
+        print("\n".join(unfinished(url, rest[0])))
     elif command == "wait-job":
         print("/".join(wait_job(url, rest[0], float(rest[1]))))
     else:

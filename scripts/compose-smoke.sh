@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # The docker compose stack end to end (needs a Docker engine; `make compose-smoke`):
-#   build + up with the fake Alpha Vantage (profile `fake`), wait for every healthcheck,
-#   launch stock_job with `stockpipe launch --wait` (the webserver's GraphQL API), count the rows
-#   with psql inside the postgres container, take the stack down WITHOUT -v and up again,
-#   check that rows and run history survived, then `docker compose down -v`.
-# Runs as its own compose project with its own env file (docker/smoke.env) on free local
-# ports, so it never touches a real stack, its volumes or the developer's .env.
+#   build the one stockpipe image + up with the fake Alpha Vantage (profile `fake`), wait for
+#   every healthcheck, check every stockpipe service runs that one image, launch stock_job
+#   with `stockpipe launch --wait` (the webserver's GraphQL API), count the rows with psql inside
+#   the postgres container, restart PostgreSQL and launch again at once (must succeed, no run
+#   left NOT_STARTED), take the stack down WITHOUT -v and up again, check that rows and run
+#   history survived, check the logs hold no password, then `docker compose down -v`.
+# Runs as its own compose project with its own env file (docker/smoke.env), its own image
+# name and free local ports, so it never touches a real stack, its volumes, its image or the
+# developer's .env. The image stays for the next run's build cache (`docker image rm
+# stockpipe-smoke:local` drops it); a rebuild removes the one it replaces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export COMPOSE_PROJECT_NAME=${SMOKE_PROJECT:-stockpipe-smoke}
+export STOCKPIPE_IMAGE=${SMOKE_IMAGE:-stockpipe-smoke:local}
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 export STOCKPIPE_BIND=127.0.0.1
 export STOCKPIPE_UI_PORT=${STOCKPIPE_UI_PORT:-$(free_port)}
@@ -35,6 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
+
 psql_rows() {
   "${compose[@]}" exec -T postgres sh -c \
     'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -At -c "SELECT symbol, count(*) FROM stock_data GROUP BY symbol ORDER BY symbol"'
@@ -46,11 +53,29 @@ up_and_wait() {
   python3 docker/smoke_graphql.py wait-job "$UI" stock_job 120 >/dev/null
 }
 
-step "docker compose build"
+smoke_image_before=$(image_id "$STOCKPIPE_IMAGE")
+step "docker compose build ($STOCKPIPE_IMAGE)"
 "${compose[@]}" build
+smoke_image=$(image_id "$STOCKPIPE_IMAGE")
+[ -n "$smoke_image" ] || fail "the build did not tag $STOCKPIPE_IMAGE"
+# The stack names no image but its own and the database's: the developer's stockpipe:local is
+# never re-tagged. (Not a comparison of image ids: a fully cached build has the same id as the
+# developer's image, and a build of theirs meanwhile would change it.)
+images=$("${compose[@]}" config --images | sort -u | tr '\n' ' ')
+wanted=$(printf '%s\n' postgres:17 "$STOCKPIPE_IMAGE" | sort -u | tr '\n' ' ')
+[ "$images" = "$wanted" ] || fail "the stack uses the images $images, not $wanted"
+if [ -n "$smoke_image_before" ] && [ "$smoke_image_before" != "$smoke_image" ]; then
+  docker image rm "$smoke_image_before" >/dev/null 2>&1 || true   # untagged now: ours to drop
+fi
 step "docker compose up --wait (UI on $UI, PostgreSQL on 127.0.0.1:$STOCKPIPE_DB_PORT)"
 up_and_wait
 step "stack healthy"
+
+# One image, built once, run by every stockpipe service.
+for service in code-server daemon webserver fake-alphavantage; do
+  running=$(docker inspect -f '{{.Image}}' "$("${compose[@]}" ps -q "$service")")
+  [ "$running" = "$smoke_image" ] || fail "$service runs $running, not $STOCKPIPE_IMAGE ($smoke_image)"
+done
 
 [ "$("${compose[@]}" exec -T webserver id -u)" != 0 ] || fail "the webserver runs as root"
 published=$("${compose[@]}" port webserver 3000)
@@ -70,6 +95,27 @@ step "stock_data: $(echo "$rows" | tr '\n' ' ')"
 "${compose[@]}" exec -T postgres psql -U stockpipe stockpipe -c 'SELECT * FROM stock_data LIMIT 10;' \
   | grep -q '(10 rows)' || fail "README's psql query did not return 10 rows"
 
+# The webserver keeps a pooled connection per instance storage; a restart cuts them. The first
+# launch after it must work (deploy/dagster.yaml, stockpipe_pre_ping) and leave no run stuck.
+step "docker compose restart postgres"
+"${compose[@]}" restart postgres
+"${compose[@]}" up --detach --wait --wait-timeout "$WAIT" postgres
+step "PostgreSQL healthy again: launch stock_job at once"
+after_restart=$(python3 docker/smoke_graphql.py run "$UI" stock_job "$WAIT" \
+  dagster/asset_partition_range_start=IBM dagster/asset_partition_range_end=MSFT | head -1)
+step "run $after_restart: SUCCESS"
+unfinished=$(python3 docker/smoke_graphql.py unfinished "$UI" stock_job)
+[ -z "$unfinished" ] || fail "runs left unfinished after the restart: $unfinished"
+
+# No secret of docker/smoke.env in any service's log (checked before `down`, which drops the
+# containers and their logs).
+logs=$("${compose[@]}" logs --no-color)
+for name in POSTGRES_PASSWORD API_KEY; do
+  secret=$(sed -n "s/^$name=//p" docker/smoke.env)
+  ! grep -qF "$secret" <<<"$logs" || fail "the value of $name is in the logs"
+done
+step "no secret in $(wc -l <<<"$logs") log lines ($(grep -c '\*\*\*' <<<"$logs" || true) with a masked value)"
+
 step "docker compose down (volumes kept)"
 "${compose[@]}" down
 step "docker compose up --wait again"
@@ -81,4 +127,5 @@ rows=$(psql_rows)
 status=$(python3 docker/smoke_graphql.py status "$UI" "$run_id")
 [ "$status" = SUCCESS ] || fail "after restart, run $run_id is '$status'"
 step "after restart: rows intact, run $run_id still in history as $status"
+
 step "PASSED"

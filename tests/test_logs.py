@@ -48,3 +48,31 @@ def test_the_sink_is_detached_and_the_level_restored_after_the_block():
 
     assert lines == ["stockpipe.store: inside"]
     assert (library.level, library.handlers) == (level_before, handlers_before)
+
+
+def test_a_database_password_that_is_a_word_is_masked_only_where_it_is_a_credential():
+    # `stockpipe`: the old compose default, also the user's, the database's and the project's
+    # name. Masked by value it made every line `***.ingest: ...`.
+    settings = Settings.load(
+        POSTGRES_HOST="postgres",
+        POSTGRES_USER="stockpipe",
+        POSTGRES_PASSWORD="stockpipe",
+        POSTGRES_DB="stockpipe",
+        STOCKPIPE_LOG_LEVEL="INFO",
+    )
+    lines: list[str] = []
+
+    with library_logs_to(lambda _level, line: lines.append(line), settings):
+        logging.getLogger("stockpipe.ingest").info("IBM: loaded")
+        logging.getLogger("stockpipe.airflow").info("Airflow home %s", "/opt/stockpipe/airflow")
+        logging.getLogger("stockpipe.store").info("DSN %s", settings.postgres_conninfo())
+        logging.getLogger("stockpipe.store").info(
+            "URL %s", "postgres://stockpipe:stockpipe@postgres:5432/stockpipe"
+        )
+
+    assert lines == [
+        "stockpipe.ingest: IBM: loaded",
+        "stockpipe.airflow: Airflow home /opt/stockpipe/airflow",
+        "stockpipe.store: DSN host=postgres port=5432 user=stockpipe password=*** dbname=stockpipe",
+        "stockpipe.store: URL postgres://stockpipe:***@postgres:5432/stockpipe",
+    ]

@@ -77,3 +77,27 @@ def test_a_bad_setting_fails_the_task_naming_the_variable(
 
     with pytest.raises(AirflowFailException, match="API_DAILY_BUDGET"):
         tasks.load_settings()
+
+
+def test_a_password_that_is_a_word_is_given_to_airflows_masker_as_a_credential_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    # Airflow's masker matches by value: `stockpipe` (the old compose default, also the user,
+    # database and path name) registered whole made task logs read `/opt/***/airflow`.
+    from airflow.sdk.log import _secrets_masker
+
+    monkeypatch.chdir(tmp_path)  # no .env file
+    monkeypatch.setenv("POSTGRES_HOST", "postgres")
+    monkeypatch.setenv("POSTGRES_PASSWORD", "stockpipe")
+    monkeypatch.setenv("API_KEY", "AVKEY-tasks-5c1e")
+
+    tasks.load_settings()
+
+    masker = _secrets_masker()
+    assert masker.redact("stockpipe.ingest: IBM: loaded") == "stockpipe.ingest: IBM: loaded"
+    assert masker.redact("Airflow home /opt/stockpipe/airflow") == (
+        "Airflow home /opt/stockpipe/airflow"
+    )
+    assert "stockpipe@" not in masker.redact("postgresql://stockpipe:stockpipe@postgres/x")
+    assert masker.redact("password=stockpipe") == "***"
+    assert masker.redact("key AVKEY-tasks-5c1e") == "key ***"

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from psycopg.conninfo import make_conninfo
 
-from stockpipe.store.embedded import start_throwaway_server
+from stockpipe.store.embedded import EmbeddedServer, start_throwaway_server
 from stockpipe.testing.fake_alphavantage import FakeAlphaVantage
 from tests.e2e.graphql import DagsterGraphQL, Repository
 from tests.e2e.processes import ManagedProcess, free_port, start_process, wait_until
@@ -54,6 +54,7 @@ class Stack:
     symbols: tuple[str, ...]
     alerts: WebhookReceiver  # the Slack webhook the daemon's alert sensors post to
     mail: SmtpReceiver  # and the SMTP server (STARTTLS, AUTH) they send e-mail through
+    database: EmbeddedServer  # the server every process connects to (restartable)
 
 
 def _workspace_for(port: int) -> dict[str, object]:
@@ -214,6 +215,7 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             symbols=SYMBOLS,
             alerts=alerts,
             mail=mail,
+            database=server,
         )
     finally:
         for process in reversed(processes):

@@ -34,7 +34,7 @@ from stockpipe.ingest.corporate_actions import (
 from stockpipe.ingest.results import RunSummary, SymbolResult, SymbolStatus
 from stockpipe.logs import LIBRARY_LOGGER
 from stockpipe.market_calendar import NEW_YORK
-from stockpipe.redact import redact
+from stockpipe.redact import credential_forms, masked_anywhere, redact
 from stockpipe.scheduling import series_schedule
 from stockpipe.settings import Settings, SettingsError
 from stockpipe.store import Database, DatabaseError, TransientDatabaseError
@@ -71,7 +71,10 @@ def load_settings() -> Settings:
     except SettingsError as exc:
         raise AirflowFailException(f"stockpipe settings: {exc}") from None
     for secret in settings.secrets:
-        mask_secret(secret)
+        # Airflow's masker matches by value: a password that is a word ("stockpipe", also a
+        # user, database and path name) is registered in its credential forms only.
+        for form in (secret,) if masked_anywhere(secret) else credential_forms(secret):
+            mask_secret(form)
     # The library's records already reach the task log through Airflow's handlers on the root
     # logger (a handler of our own would print each line twice); only the level is ours.
     logging.getLogger(LIBRARY_LOGGER).setLevel(settings.log_level)
