@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install lint test test-fast bench up compose-smoke clean init-db-sql
+.PHONY: install lint test test-fast bench up compose-smoke runlauncher-smoke clean init-db-sql
 .PHONY: install-airflow lock-airflow test-airflow airflow-up airflow-import-errors
 
 $(BIN)/stockpipe: requirements.lock pyproject.toml
@@ -43,6 +43,9 @@ up: install  ## the whole stack without Docker: embedded PostgreSQL, Dagster UI 
 
 compose-smoke:  ## docker compose stack, end to end (needs a Docker engine)
 	bash scripts/compose-smoke.sh
+
+runlauncher-smoke:  ## every run in its own container: a 200-symbol backfill in 4 (needs a Docker engine)
+	bash scripts/runlauncher-smoke.sh
 
 init-db-sql: install  ## regenerate init_db.sql from the migrations (after adding one)
 	$(BIN)/python -m stockpipe.store.dump_schema init_db.sql

@@ -45,6 +45,7 @@ def test_symbols_are_split_upper_cased_and_deduplicated(monkeypatch: pytest.Monk
         ("API_MAX_REPLY_MB", "0", "API_MAX_REPLY_MB"),
         ("POSTGRES_CONNECT_TIMEOUT_SEC", "1", "POSTGRES_CONNECT_TIMEOUT_SEC"),
         ("POSTGRES_STATEMENT_TIMEOUT_SEC", "-5", "POSTGRES_STATEMENT_TIMEOUT_SEC"),
+        ("STOCK_SYMBOLS_PER_RUN", "0", "STOCK_SYMBOLS_PER_RUN"),
     ],
     ids=str,
 )

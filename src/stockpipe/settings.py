@@ -150,6 +150,11 @@ class Settings(BaseSettings):
     backfill_intraday_since: str | None = Field(
         default=None, validation_alias="BACKFILL_INTRADAY_SINCE"
     )
+    # --- scale-out: a Dagster backfill of many symbols as several runs ---
+    # None: one run whatever the number of symbols (Dagster's single-run backfill policy)
+    stock_symbols_per_run: int | None = Field(
+        default=None, ge=1, validation_alias="STOCK_SYMBOLS_PER_RUN"
+    )
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("stockpipe")),
         validation_alias="STOCKPIPE_DATA_DIR",

@@ -11,7 +11,7 @@ import logging
 import dagster as dg
 
 from stockpipe.defs.alerts import build_alert_sensors
-from stockpipe.defs.assets import build_series_asset
+from stockpipe.defs.assets import backfill_policy, build_series_asset
 from stockpipe.defs.backfill import backfill_job, backfill_schedule
 from stockpipe.defs.corporate_actions import (
     build_corporate_actions_job,
@@ -66,9 +66,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     Corporate actions have their own (corporate_actions, corporate_actions_job,
     corporate_actions_schedule), always running."""
     partitions = symbol_partitions(settings)
+    policy = backfill_policy(settings.stock_symbols_per_run)
     assets, jobs, schedules = [], [], []
     for series in SERIES.values():
-        asset = build_series_asset(series, partitions)
+        asset = build_series_asset(series, partitions, policy)
         job = build_series_job(series, asset)
         assets.append(asset)
         jobs.append(job)

@@ -62,17 +62,35 @@ def _description(series: Series) -> str:
     )
 
 
+def backfill_policy(symbols_per_run: int | None) -> dg.BackfillPolicy:
+    """How Dagster turns a backfill of many symbols into runs (STOCK_SYMBOLS_PER_RUN).
+
+    None: one run for all of them (the library batches them, paying start-up once). A number:
+    runs of at most that many consecutive symbols, which the run queue executes side by side
+    (each in its own container with a run launcher), all spending from the one API quota that
+    PostgreSQL keeps. docs/architecture.md, "Scale-out", says why this split and not another.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        if symbols_per_run is None:
+            return dg.BackfillPolicy.single_run()
+        return dg.BackfillPolicy.multi_run(max_partitions_per_run=symbols_per_run)
+
+
 def build_series_asset(
-    series: Series, partitions: dg.PartitionsDefinition[str]
+    series: Series,
+    partitions: dg.PartitionsDefinition[str],
+    policy: dg.BackfillPolicy | None = None,
 ) -> dg.AssetsDefinition:
     """The asset of one series; every series' asset is this one function with its description."""
     with warnings.catch_warnings():
-        # Beta in 1.13, and exactly what the jobs need: a backfill of every symbol is one run.
+        # Beta in 1.13, and exactly what the jobs need: a backfill of every symbol is one run
+        # (or runs of STOCK_SYMBOLS_PER_RUN symbols, `policy`).
         warnings.simplefilter("ignore", dg.BetaWarning)
         as_asset = dg.asset(
             name=series.table.name,
             partitions_def=partitions,
-            backfill_policy=dg.BackfillPolicy.single_run(),
+            backfill_policy=policy or backfill_policy(None),
             output_required=False,
             check_specs=check_specs(series),
             pool=API_POOL,
