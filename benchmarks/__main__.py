@@ -4,7 +4,8 @@ end-to-end ones; the end-to-end table is printed and written into docs/benchmark
     python -m benchmarks                      # everything at the issue's sizes (~10 min)
     python -m benchmarks --quick              # smaller sizes, for development
     python -m benchmarks --only bulk,parse    # pick benchmarks (upsert, bulk, dagster, rate,
-    python -m benchmarks --skip upsert        #   economy, memory, parse, intraday, backfill)
+    python -m benchmarks --skip upsert        #   economy, memory, parse, intraday, backfill,
+                                              #   universe)
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from benchmarks.e2e import (
     parse,
     rate_limit,
     through_dagster,
+    universe_scale,
 )
 from benchmarks.e2e.harness import Bench, Figure, Scale
 
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[Bench], list[Figure]]] = {
     "parse": parse.run,
     "intraday": intraday_load.run,
     "backfill": backfill.run,
+    "universe": universe_scale.run,
 }
 
 
