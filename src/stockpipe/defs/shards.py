@@ -93,7 +93,8 @@ def shard_event(
             schema=dg.TableSchema(columns=list(_COLUMNS)),
         ),
     }
-    description = f"{len(results)} symbols: {summary}" if results else "no symbol of the universe"
+    noun = "symbol" if len(results) == 1 else "symbols"
+    description = f"{len(results)} {noun}: {summary}" if results else "no symbol of the universe"
     event = dg.AssetMaterialization if stored or not results else dg.AssetObservation
     return event(asset_key=asset_key, partition=shard, description=description, metadata=metadata)
 
