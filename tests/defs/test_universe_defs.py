@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from stockpipe.defs.alert_runs import finished_run
 from stockpipe.defs.alerts import FRESHNESS_SENSOR
 from stockpipe.defs.schedules import full_range_tags
 from stockpipe.defs.shards import shard_keys, shard_of, symbol_rows
@@ -19,8 +20,9 @@ from stockpipe.market_calendar import latest_completed_session, sessions_between
 from stockpipe.settings import Settings
 from stockpipe.store import Database
 from stockpipe.testing import FakeAlphaVantage
+from stockpipe.testing.faults import Fault
 from stockpipe.testing.listings import ListedCompany
-from tests.defs.conftest import load_definitions
+from tests.defs.conftest import load_definitions, run_stock_job
 from tests.fixtures.alert_receivers import WebhookReceiver
 
 STOCK_DATA = dg.AssetKey("stock_data")
@@ -176,3 +178,23 @@ def test_the_freshness_sensor_watches_the_universe_not_a_delisted_symbol(
     assert alert.text.splitlines()[1].startswith("daily/KEEP in stock_data: newest bar 2025-06-02")
     assert "GONE" not in alert.text
     assert result.skip_message == "1 of 2 symbol series stale"  # KEEP and NEWC, no GONE
+
+
+def test_a_failed_symbol_in_a_shard_reaches_the_run_alerts_by_name(
+    listing_env: FakeAlphaVantage, pipeline_env: pytest.MonkeyPatch
+) -> None:
+    pipeline_env.setenv("API_MAX_RETRIES", "0")
+    listing_env.inject(Fault.HTTP_500, symbol="NEWC")
+    instance = dg.DagsterInstance.ephemeral()
+
+    result = run_stock_job(instance)
+
+    assert not result.success
+    run = finished_run(instance, result.run_id, succeeded=False, at=0.0, ui_url="http://ui")
+    assert run is not None
+    assert {(s.asset, s.symbol, s.status) for s in run.symbols} == {
+        ("stock_data", "KEEP", "loaded"),
+        ("stock_data", "NEWC", "failed"),
+    }
+    [newc] = [s for s in run.symbols if s.symbol == "NEWC"]
+    assert "HTTP 500" in newc.message
