@@ -4,7 +4,8 @@ end-to-end ones; the end-to-end table is printed and written into docs/benchmark
     python -m benchmarks                      # everything at the issue's sizes (~10 min)
     python -m benchmarks --quick              # smaller sizes, for development
     python -m benchmarks --only bulk,parse    # pick benchmarks (upsert, scale, bulk, dagster,
-    python -m benchmarks --skip upsert        #   rate, economy, memory, parse, intraday, backfill)
+    python -m benchmarks --skip upsert        #   rate, economy, memory, parse, intraday, backfill,
+                                              #   throughput, universe)
     python -m benchmarks.scale --full         # the database at 25M + 25M rows (issue 19)
 """
 

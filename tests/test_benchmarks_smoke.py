@@ -24,6 +24,7 @@ def test_every_benchmark_runs_at_tiny_scale_and_reports_a_verdict(pg_server, tmp
         "6 parse",
         "7 intraday load",
         "8 backfill",
+        "9 universe",
     ]
     for figure in session.figures:
         assert figure.value and figure.baseline and figure.target

@@ -21,6 +21,7 @@ from benchmarks.e2e import (
     rate_limit,
     through_dagster,
     throughput,
+    universe_scale,
 )
 from benchmarks.e2e.harness import Bench, Figure, Scale
 
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[Bench], list[Figure]]] = {
     "intraday": intraday_load.run,
     "backfill": backfill.run,
     "throughput": throughput.run,
+    "universe": universe_scale.run,
 }
 
 

@@ -54,11 +54,27 @@ class Scale:
     intraday_symbols: int = 40  # intraday load: one month of 1min bars per symbol
     backfill_symbols: int = 20  # backfill: daily, weekly, monthly and intraday months each
     backfill_months: int = 12
+    universe_small: int = 1_000  # a market-wide universe, compact: memory's baseline
+    universe_large: int = 10_000  # ... the Dagster run and memory at scale
 
 
 SCALES = {
     "full": Scale("full", 500, 5000, 150, 300, 100, 50, 500, 20),
-    "quick": Scale("quick", 40, 5000, 30, 300, 20, 5, 50, 5, backfill_symbols=5, backfill_months=3),
+    "quick": Scale(
+        "quick",
+        40,
+        5000,
+        30,
+        300,
+        20,
+        5,
+        50,
+        5,
+        backfill_symbols=5,
+        backfill_months=3,
+        universe_small=100,
+        universe_large=1_000,
+    ),
     "tiny": Scale(
         "tiny",
         3,
@@ -72,6 +88,8 @@ SCALES = {
         intraday_symbols=2,
         backfill_symbols=2,
         backfill_months=2,
+        universe_small=2,
+        universe_large=3,
     ),
 }
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypedDict
 
+from airflow.configuration import conf
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk.log import mask_secret
 
@@ -84,10 +85,14 @@ def load_settings() -> Settings:
 
 
 def plan(*, per_chunk: int, max_chunks: int) -> list[list[str]]:
-    """The universe in chunks, in the order the library would take them. With
+    """The universe in chunks, in the order the library would take them, never more than
+    Airflow's max_map_length of them (10,000 symbols: 250 chunks of 40). With
     STOCK_UNIVERSE=listing the listing is refreshed first when today's refresh is due (two
     calls), so every chunk of the run follows the same, current universe."""
     settings = load_settings()
+    # The scheduler refuses to expand more than [core] max_map_length chunks (a run with more
+    # fails at once): an operator who lowered it gets fewer, larger chunks instead.
+    max_chunks = min(max_chunks, conf.getint("core", "max_map_length"))
     try:
         with IngestContext.from_settings(settings) as ctx:
             return plan_chunks(

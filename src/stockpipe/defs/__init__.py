@@ -6,8 +6,6 @@ it with their own settings.
 
 from __future__ import annotations
 
-import logging
-
 import dagster as dg
 
 from stockpipe.defs.alerts import build_alert_sensors
@@ -21,43 +19,26 @@ from stockpipe.defs.corporate_actions import (
 from stockpipe.defs.jobs import build_series_job
 from stockpipe.defs.resources import stockpipe_resource_from_env
 from stockpipe.defs.schedules import build_series_schedule
+from stockpipe.defs.shards import shard_keys, uses_shards
 from stockpipe.ingest import universe
 from stockpipe.series import SERIES
 from stockpipe.settings import Settings
-from stockpipe.store import Database
-from stockpipe.store.errors import DatabaseError
-
-logger = logging.getLogger(__name__)
 
 
 def symbol_partitions(settings: Settings) -> dg.StaticPartitionsDefinition:
-    """One partition per STOCK_SYMBOLS entry, in the configured order.
+    """One partition per symbol of a short STOCK_SYMBOLS list, in the configured order; the
+    fixed shards for the listing or a long list (stockpipe.defs.shards).
 
-    Static and rebuilt at every code load: the variable is read when the code server starts, so
-    the partitions always equal the configured symbols; a removed symbol leaves the UI (its
-    history stays in the event log) and a new one appears after a restart. No sensor to keep a
-    dynamic set in step, and no stale partition lingering after a symbol is dropped.
+    Static either way, and read without touching the database. Per symbol: the variable is
+    read when the code server starts, so the partitions always equal the configured symbols;
+    a removed symbol leaves the UI (its history stays in the event log) and a new one appears
+    after a restart. Shards never change: which symbols they hold is decided when a run
+    starts, so a listing that grows needs no restart and no sensor.
     """
-    return dg.StaticPartitionsDefinition(list(partition_symbols(settings)))
-
-
-def partition_symbols(settings: Settings) -> tuple[str, ...]:
-    """STOCK_SYMBOLS; with STOCK_UNIVERSE=listing, the stored universe when the code loads
-    (read without a call). A run over every partition (the schedules') ingests the universe as
-    refreshed that day, so a new listing is loaded on its first day and becomes a partition at
-    the next code load. Before the first listing is stored (or when the database cannot be read
-    at load), STOCK_SYMBOLS stands in, so the definitions always load."""
-    if not universe.uses_listing(settings):
-        return settings.stock_symbols
-    try:
-        with Database.from_settings(settings, max_size=1) as db:
-            stored = universe.symbols(db, settings)
-    except DatabaseError as exc:
-        logger.warning(
-            "universe: partitions from STOCK_SYMBOLS, the listing is unreadable: %s", exc
-        )
-        return settings.stock_symbols
-    return stored or settings.stock_symbols
+    symbols = settings.stock_symbols
+    if uses_shards(symbols, listing=universe.uses_listing(settings)):
+        return dg.StaticPartitionsDefinition(shard_keys())
+    return dg.StaticPartitionsDefinition(list(symbols))
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

@@ -1,8 +1,9 @@
 """A finished Dagster run -> `stockpipe.alerts.FinishedRun`, read from the run's own events.
 
-Every asset that reports its symbols the way `stock_data` does (an event per partition with a
-`status` metadata entry) feeds the alerts, whatever job runs it; every asset check evaluation
-in the run does too. Nothing here decides anything: the rules live in stockpipe.alerts.
+Every asset that reports its symbols the way `stock_data` does (an event per symbol partition
+with a `status` metadata entry, or per shard with a table of its symbols) feeds the alerts,
+whatever job runs it; every asset check evaluation in the run does too. Nothing here decides
+anything: the rules live in stockpipe.alerts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import dagster as dg
 
 from stockpipe.alerts import CheckOutcome, FinishedRun, SymbolOutcome
+from stockpipe.defs.shards import symbol_rows
 
 _EVENTS = {
     dg.DagsterEventType.ASSET_MATERIALIZATION,
@@ -72,11 +74,19 @@ def _add_symbol(
     found: dict[tuple[str, str], SymbolOutcome],
     event: dg.AssetMaterialization | dg.AssetObservation,
 ) -> None:
+    asset = event.asset_key.to_user_string()
+    for row in symbol_rows(event.metadata):
+        found[(asset, str(row["symbol"]))] = SymbolOutcome(
+            asset=asset,
+            symbol=str(row["symbol"]),
+            status=str(row["status"]),
+            message=str(row.get("message") or ""),
+            awaiting_publication=bool(row.get("awaiting_publication", False)),
+        )
     metadata = _plain(event.metadata)
     status = metadata.get("status")
     if event.partition is None or not isinstance(status, str):
         return
-    asset = event.asset_key.to_user_string()
     found[(asset, event.partition)] = SymbolOutcome(
         asset=asset,
         symbol=event.partition,

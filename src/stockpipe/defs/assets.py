@@ -1,13 +1,15 @@
 """One asset per series, named like its table (`stock_data`, `stock_data_weekly`,
-`stock_data_monthly`, `stock_data_intraday`): one partition per symbol, all selected symbols
-ingested in a single step.
+`stock_data_monthly`, `stock_data_intraday`), partitioned by symbol or by shard of symbols
+(stockpipe.defs.shards), all selected symbols ingested in a single step.
 
 The library's `ingest_symbols` runs the whole batch (so fetches overlap loads and the run pays
 its start-up once). Dagster would stamp every partition of a single-run range with the same
 metadata, and none at all if the step fails, so the asset yields no output and reports each
-symbol itself, as soon as the library reports it: an AssetMaterialization (with that symbol's
-counts) for LOADED and UP_TO_DATE, an AssetObservation for DEFERRED and FAILED. A symbol that
-loaded stays materialized in the UI even when another symbol fails the run.
+partition itself, as soon as the library has reported its symbols. Per symbol: an
+AssetMaterialization (with that symbol's counts) for LOADED and UP_TO_DATE, an AssetObservation
+for DEFERRED and FAILED. Per shard: one event with a table of its symbols, a materialization
+when any of them is current. What loaded stays materialized in the UI even when another symbol
+fails the run.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations
@@ -23,6 +25,7 @@ import dagster as dg
 
 from stockpipe.defs.checks import check_specs, evaluate_checks
 from stockpipe.defs.resources import StockpipeResource
+from stockpipe.defs.shards import in_shards, is_sharded, shard_event, shard_of
 from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.gap_memory import full_history_allowed_for
 from stockpipe.ingest.results import RunSummary, SymbolResult, SymbolStatus
@@ -54,11 +57,13 @@ def _description(series: Series) -> str:
     if series is DAILY:
         return (
             "Daily bars from Alpha Vantage in the PostgreSQL table stock_data, "
-            "one partition per symbol of the universe (STOCK_SYMBOLS, or the listing)."
+            "one partition per symbol of a short STOCK_SYMBOLS list, else one per shard of"
+            " the universe (a table of its symbols in each shard's metadata)."
         )
     return (
         f"{series.description}, from Alpha Vantage in the PostgreSQL table {series.table.name},"
-        " one partition per symbol of the universe (STOCK_SYMBOLS, or the listing)."
+        " one partition per symbol of a short STOCK_SYMBOLS list, else one per shard of the"
+        " universe (a table of its symbols in each shard's metadata)."
     )
 
 
@@ -105,19 +110,26 @@ def build_series_asset(
         context: dg.AssetExecutionContext, stockpipe: StockpipeResource
     ) -> Iterator[dg.AssetMaterialization | dg.AssetObservation | dg.AssetCheckResult]:
         selected = list(context.partition_keys)
+        every_key = partitions.get_partition_keys()
+        sharded = is_sharded(every_key)
         try:
             with (
                 stockpipe.ingest_context(run_id=context.run.run_id) as ctx,
                 library_logs_to(context.log.log, ctx.settings),
             ):
-                symbols = run_symbols(ctx, selected, partitions.get_partition_keys())
-                partition_keys = set(partitions.get_partition_keys())
+                symbols = run_symbols(ctx, selected, every_key, sharded=sharded)
+                reported = _ingest_as_reported(ctx, symbols, series)
+                report = (
+                    _shard_events(context.asset_key, reported, symbols, selected)
+                    if sharded
+                    else _symbol_events(context.asset_key, reported, set(every_key))
+                )
                 summary: RunSummary | None = None
-                for item in _ingest_as_reported(ctx, symbols, series):
+                for item in report:
                     if isinstance(item, RunSummary):
                         summary = item
-                    elif item.symbol in partition_keys:
-                        yield symbol_event(context.asset_key, item)
+                    else:
+                        yield item
                 interval = ctx.settings.stock_intraday_interval
                 full_allowed = series is not DAILY or full_history_allowed_for(ctx)
                 yield from evaluate_checks(
@@ -140,12 +152,19 @@ def build_series_asset(
     return stock_data
 
 
-def run_symbols(ctx: IngestContext, selected: list[str], every_key: Sequence[str]) -> list[str]:
-    """The symbols a run ingests. STOCK_UNIVERSE=symbols: its partitions. listing: a run over
-    every partition (the schedule's) follows today's universe, refreshed first when due (new
-    listings included, though not partitions until the code reloads; their results are
-    logged, not reported per partition); a narrower run keeps only the selected symbols still
-    in the universe, so a delisted partition costs no call."""
+def run_symbols(
+    ctx: IngestContext, selected: list[str], every_key: Sequence[str], *, sharded: bool = False
+) -> list[str]:
+    """The symbols a run ingests.
+
+    Sharded: the universe read now (the listing refreshed first when due, so a new listing is
+    in its shard on its first day), kept to the selected shards. Per symbol, STOCK_UNIVERSE=
+    symbols: its partitions. Per symbol, listing (a stored universe of at most PER_SYMBOL_MAX,
+    only while the code has not reloaded since): a run over every partition follows today's
+    universe; a narrower one keeps the selected symbols still in it, so a delisted partition
+    costs no call."""
+    if sharded:
+        return in_shards(tracked_symbols(ctx), selected)
     if not uses_listing(ctx.settings):
         return selected
     tracked = tracked_symbols(ctx)
@@ -158,6 +177,45 @@ def run_symbols(ctx: IngestContext, selected: list[str], every_key: Sequence[str
             )  # fmt: skip
         return list(tracked)
     return [symbol for symbol in selected if symbol in set(tracked)]
+
+
+def _symbol_events(
+    asset_key: dg.AssetKey, reported: Iterator[SymbolResult | RunSummary], keys: set[str]
+) -> Iterator[dg.AssetMaterialization | dg.AssetObservation | RunSummary]:
+    for item in reported:
+        if isinstance(item, RunSummary):
+            yield item
+        elif item.symbol in keys:
+            yield symbol_event(asset_key, item)
+
+
+def _shard_events(
+    asset_key: dg.AssetKey,
+    reported: Iterator[SymbolResult | RunSummary],
+    symbols: Sequence[str],
+    shards: Sequence[str],
+) -> Iterator[dg.AssetMaterialization | dg.AssetObservation | RunSummary]:
+    """A shard's event as soon as the library has reported its last symbol; shards holding
+    no symbol today, and any the library did not finish, when the batch ends."""
+    waiting: dict[str, int] = {shard: 0 for shard in shards}
+    for symbol in symbols:
+        waiting[shard_of(symbol)] += 1
+    results: dict[str, list[SymbolResult]] = {shard: [] for shard in shards}
+    for item in reported:
+        if isinstance(item, RunSummary):
+            for shard in shards:
+                if shard in waiting:
+                    yield shard_event(asset_key, shard, results[shard])
+            yield item
+            return
+        shard = shard_of(item.symbol)
+        if shard not in waiting:
+            continue
+        results[shard].append(item)
+        waiting[shard] -= 1
+        if waiting[shard] == 0:
+            del waiting[shard]
+            yield shard_event(asset_key, shard, results[shard])
 
 
 def symbol_event(

@@ -35,8 +35,8 @@ def split_into_chunks(
     per_chunk: int = DEFAULT_PER_CHUNK,
     max_chunks: int = DEFAULT_MAX_CHUNKS,
 ) -> list[list[str]]:
-    """`symbols` (duplicates dropped, order kept) in at most `max_chunks` chunks of at least
-    `per_chunk` symbols (the last may be smaller), sizes differing by at most `per_chunk`."""
+    """`symbols` (duplicates dropped, order kept) in at most `max_chunks` chunks, all of one
+    size of at least `per_chunk` symbols but the last, which holds what is left."""
     if per_chunk < 1 or max_chunks < 1:
         raise ValueError(f"per_chunk and max_chunks must be >= 1, got {per_chunk}, {max_chunks}")
     unique = list(dict.fromkeys(symbols))
