@@ -23,6 +23,7 @@ from stockpipe.ingest import IngestContext, ingest_symbols
 from stockpipe.ingest.results import SymbolStatus
 from stockpipe.market_calendar import latest_completed_session
 from stockpipe.store import Database
+from stockpipe.store.partitions import ensure_months, months_of
 
 INTERVAL = "1min"
 _COLUMNS = (
@@ -93,7 +94,10 @@ def copy_ceiling(bench: Bench, names: Sequence[str]) -> tuple[float, int]:
                 symbol, Function.INTRADAY, outputsize="full", interval=INTERVAL,
                 extended_hours=params["extended_hours"] == "true",
             )  # fmt: skip
-            data = _copy_text(parse_json(orjson.loads(response.content), request, now=now).bars)
+            bars = parse_json(orjson.loads(response.content), request, now=now).bars
+            data = _copy_text(bars)
+            with conn.transaction():  # the monthly partitions the library makes before a load
+                ensure_months(conn, months_of(bar.ts for bar in bars))
             started = time.perf_counter()
             with (
                 conn.transaction(),

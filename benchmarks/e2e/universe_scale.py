@@ -66,7 +66,7 @@ def run(bench: Bench) -> list[Figure]:
     rss_ratio = peak_large / peak_small
     return [
         Figure(
-            "9 universe",
+            "10 universe",
             f"stock_job wall time, {large} symbols compact",
             f"{dagster.wall:.1f} s",
             f"library alone {library.wall:.1f} s",
@@ -76,7 +76,7 @@ def run(bench: Bench) -> list[Figure]:
             {"library_inside_s": library.report["seconds"]},
         ),
         Figure(
-            "9 universe",
+            "10 universe",
             f"peak RSS, {large} symbols compact",
             f"{peak_large:.0f} MiB",
             f"{small} symbols {peak_small:.0f} MiB",
