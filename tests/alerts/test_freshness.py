@@ -10,6 +10,7 @@ from stockpipe.alerts import StaleSymbol
 from stockpipe.alerts.freshness import daily_freshness, series_freshness, stale_symbol
 from stockpipe.market_calendar import PeriodKind, latest_completed_session
 from stockpipe.store import Database
+from stockpipe.store.partitions import ensure_months, month_start
 
 FRI, MON, TUE = date(2026, 11, 6), date(2026, 11, 9), date(2026, 11, 10)
 WED_BEFORE_THANKSGIVING = date(2026, 11, 25)
@@ -124,6 +125,9 @@ def test_each_series_is_held_to_its_own_period(
 def _bars(db: Database, table: str, rows: list[tuple[str, str, str]]) -> None:
     """(symbol, New York time, extra) rows; extra is the period start or the interval."""
     extra = "interval" if table == "stock_data_intraday" else "period_start"
+    if table == "stock_data_intraday":  # the monthly partitions a load makes first
+        months = {month_start(date.fromisoformat(row[1][:10])) for row in rows}
+        db.run(lambda conn: ensure_months(conn, months))
     db.run(
         lambda conn: [
             conn.execute(

@@ -219,15 +219,21 @@ class PostgresCallGate:
 
     def _why(self, seconds: float) -> str:
         """Why a slot starts `seconds` from now, as far as the settings tell (a display's line)."""
+        # The pacing step is the larger of the polite delay and the per-minute rate's spacing.
+        paced_by = (
+            "the API's per-minute limit (API_CALLS_PER_MINUTE)"
+            if self._step > self._polite_delay
+            else "the spacing between calls (API_POLITE_DELAY_SEC)"
+        )
         if seconds <= self._step + 1:
-            return "the spacing between calls (API_POLITE_DELAY_SEC, API_CALLS_PER_MINUTE)"
+            return paced_by
         try:
             slowed = self.slow_spacing() if seconds >= NOTABLE_WAIT_SEC else 0.0
         except DatabaseError:  # only the wording of a progress line depends on it
             slowed = 0.0
         if slowed > self._step:
             return "a slow-down after a rate-limit reply"
-        return "the API's per-minute limit (API_CALLS_PER_MINUTE)"
+        return paced_by
 
     def _next_slot(self) -> _Slot | float:
         """A slot from the pool, claiming for every waiting thread when it is empty; or the
