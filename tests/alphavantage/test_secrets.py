@@ -37,10 +37,14 @@ def test_the_key_never_leaks_for_any_outcome(
 
 
 def test_the_key_never_leaks_on_success_or_refused_connection(
-    fake_av: FakeAlphaVantage, caplog: pytest.LogCaptureFixture
+    fake_av: FakeAlphaVantage, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     key = fake_av.api_key
-    with caplog.at_level(logging.DEBUG):
+    # urllib3 must log the call for this test to mean anything, whatever an earlier test's
+    # logging configuration (a dictConfig disables existing loggers; a level may be left set).
+    pool_logger = logging.getLogger("urllib3.connectionpool")
+    monkeypatch.setattr(pool_logger, "disabled", False)
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, pool_logger.name):
         with AlphaVantageClient(key, fake_av.url) as client:
             client.fetch(SeriesRequest("IBM"))
         refused = AlphaVantageClient(key, "http://127.0.0.1:9/query", max_retries=0)
