@@ -140,11 +140,13 @@ def next_due(state: RefreshState | None, refresh_days: int) -> datetime | None:
     return None if since is None else since + timedelta(days=refresh_days)
 
 
-def actions_need(ctx: IngestContext) -> int:
+def actions_need(ctx: IngestContext, symbols: Sequence[str] | None = None) -> int:
     """Calls the corporate actions of the universe need now: one per (symbol, function) never
     fetched or due again by CORPORATE_ACTIONS_REFRESH_DAYS (what the backfill keeps for
     them, stockpipe.quota.classes)."""
-    symbols = list(dict.fromkeys(universe.symbols(ctx.db, ctx.settings)))
+    if symbols is None:
+        symbols = universe.symbols(ctx.db, ctx.settings)
+    symbols = list(dict.fromkeys(symbols))
     states = load_refresh_states(ctx.db, symbols)
     days, now = ctx.settings.corporate_actions_refresh_days, ctx.clock.now()
     return sum(

@@ -13,6 +13,8 @@ on every call of a lower class, so it shrinks as the refreshes run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from stockpipe.ingest import universe
 from stockpipe.ingest.context import IngestContext
 from stockpipe.market_calendar import new_york_date
@@ -22,12 +24,13 @@ from stockpipe.series import Planning, series_named
 from stockpipe.store.symbol_state import load_states
 
 
-def refresh_need(ctx: IngestContext) -> int:
+def refresh_need(ctx: IngestContext, symbols: Sequence[str] | None = None) -> int:
     """The calls kept for today's scheduled refreshes (see the module docstring)."""
     settings = ctx.settings
     now = ctx.clock.now()
     today, day_start = new_york_date(now), quota_day_start(quota_day(now))
-    symbols = universe.symbols(ctx.db, settings)
+    if symbols is None:  # a caller that also needs them passes the universe it read
+        symbols = universe.symbols(ctx.db, settings)
     # The day's listing refresh, not made yet, comes first in the scheduled refresh.
     listing_due = universe.uses_listing(settings) and universe.refresh_due(ctx.db, quota_day(now))
     need = universe.LISTING_CALLS if listing_due else 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from stockpipe.ingest import universe
 from stockpipe.ingest.backfill.progress import BudgetView
 from stockpipe.ingest.context import IngestContext
 from stockpipe.ingest.corporate_actions import actions_need
@@ -30,7 +31,9 @@ def reserve_calls(ctx: IngestContext) -> int:
     settings = ctx.settings
     if settings.backfill_reserve_calls is not None:
         return settings.backfill_reserve_calls
-    return refresh_need(ctx) + actions_need(ctx)
+    # Asked on every backfill claim: the universe is read once for both needs.
+    symbols = universe.symbols(ctx.db, settings)
+    return refresh_need(ctx, symbols) + actions_need(ctx, symbols)
 
 
 def read_budget(ctx: IngestContext, reserve: int) -> BudgetView:
