@@ -5,9 +5,11 @@ The answer holds the daily budget, the spacing, the per-minute cap, the throttle
 the priority classes (stockpipe.quota.classes) for every thread, process and orchestrator at
 once. One round trip claims a slot for every thread of this process waiting for one (a GCRA
 "next start" per key, stockpipe.store.call_gate), so the gate is not the bottleneck with many
-calls in flight; each thread then sleeps until its slot starts. Every slot is a row of
+calls in flight; each thread then sleeps until its slot starts, and one that wakes too late
+claims a fresh slot (see stockpipe.quota.concurrency). Every slot is a row of
 `api_call_ledger` from the moment it is claimed, before its call is sent, so two processes can
-never spend more than the budget together, and a crash only ever over-counts. Outcomes are
+never spend more than the budget together, and a crash only ever over-counts; the row's time
+becomes the moment the call left once its outcome is written. Outcomes are
 written in batches; what a reply teaches about the key (a throttle, full history refused or
 granted) is written at once.
 """
@@ -115,7 +117,7 @@ class PostgresCallGate:
         self._pool: deque[_Slot] = deque()
         self._waiting = 0
         self._epoch = 0
-        self._outcomes: list[tuple[int, str, str | None, str | None]] = []
+        self._outcomes: list[sql.Outcome] = []
 
     def __repr__(self) -> str:
         budget = "no daily cap" if self._budget is None else f"budget={self._budget}/day"
@@ -200,13 +202,15 @@ class PostgresCallGate:
             if slot.epoch != self._epoch:  # a throttle reply since: the slot starts too soon
                 self._give_back([slot.ledger_id])
                 continue
-            if (self._clock.now() - slot.start).total_seconds() > LATE_SLOT_SEC:
+            sent_at = self._clock.now()
+            if (sent_at - slot.start).total_seconds() > LATE_SLOT_SEC:
                 # Woke too late: sent now, the call could land within a minute of the call
                 # the per-minute cap counts from. A fresh slot is after every slot granted.
                 self._give_back([slot.ledger_id])
                 continue
             self._local.pending = slot.ledger_id
             self._local.pending_start = slot.start
+            self._local.pending_sent = sent_at  # the ledger keeps when it left, not its slot
             tally: CallTally | None = getattr(self._local, "tally", None)
             if tally is not None:
                 tally.calls += 1
@@ -344,8 +348,9 @@ class PostgresCallGate:
         now = self._clock.now()
         if pending is not None:
             symbol, function = getattr(self._local, "labels", None) or (None, None)
+            sent_at: datetime = self._local.pending_sent
             with self._state:
-                self._outcomes.append((pending, outcome.value, symbol, function))
+                self._outcomes.append((pending, outcome.value, symbol, function, sent_at))
                 full = len(self._outcomes) >= OUTCOME_BATCH
             if full:
                 self.flush()

@@ -20,7 +20,8 @@ _LOCK_NAMESPACE = 0x51554F54  # "QUOT"
 # `step` apart (the spacing, or a throttle slow-down while in force), and it moves past the
 # last slot granted. Nothing is granted when the API said today's quota is gone or a run of a
 # higher class is active; with a daily budget, at most what it leaves after `reserve`. Every
-# slot is a ledger row from now on (called_at: its start), so a crash over-counts, never under.
+# slot is a ledger row from now on (called_at: its start; once reported, when the call left:
+# record_outcomes), so a crash over-counts, never under.
 _CLAIM = """
 WITH state AS (
     SELECT next_start_at, slow_spacing_sec, slow_until, day_exhausted_on
@@ -144,18 +145,23 @@ def unreserve(
         )
 
 
-def record_outcomes(
-    conn: psycopg.Connection[Any], outcomes: list[tuple[int, str, str | None, str | None]]
-) -> None:
-    """(ledger id, outcome, symbol, function) of calls made, in one statement."""
+# (ledger id, outcome, symbol, function, when the call left): one call made.
+Outcome = tuple[int, str, str | None, str | None, datetime]
+
+
+def record_outcomes(conn: psycopg.Connection[Any], outcomes: list[Outcome]) -> None:
+    """The calls made, in one statement: each row's outcome and labels, and its time becomes
+    the moment the call left (its slot's start until then: never earlier, at most
+    LATE_SLOT_SEC later), so the ledger counts calls as the vendor receives them."""
     if not outcomes:
         return
-    ids, values, symbols, functions = (list(column) for column in zip(*outcomes, strict=True))
+    ids, values, symbols, functions, sent = (list(column) for column in zip(*outcomes, strict=True))
     conn.execute(
         "UPDATE api_call_ledger AS l SET outcome = v.outcome, symbol = v.symbol,"
-        " function = v.function FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])"
-        " AS v(id, outcome, symbol, function) WHERE l.id = v.id",
-        (ids, values, symbols, functions),
+        " function = v.function, called_at = v.sent_at FROM unnest(%s::bigint[], %s::text[],"
+        " %s::text[], %s::text[], %s::timestamptz[]) AS v(id, outcome, symbol, function, sent_at)"
+        " WHERE l.id = v.id",
+        (ids, values, symbols, functions, sent),
     )
 
 
