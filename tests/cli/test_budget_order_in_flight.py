@@ -14,12 +14,20 @@ import sys
 from pathlib import Path
 
 from stockpipe.store import Database
-from stockpipe.testing import FakeAlphaVantage
+from stockpipe.testing import CallRecord, FakeAlphaVantage
 
 STOCKPIPE = str(Path(sys.executable).with_name("stockpipe"))
 SYMBOLS = [f"S{n}" for n in range(6)]
 BACKFILL_GETS = 4  # of the 6 daily `full` units it wants
 BUDGET = len(SYMBOLS) + 2 * len(SYMBOLS) + BACKFILL_GETS
+REPLY_SEC = 0.5
+
+
+def in_flight_at_once(calls: list[CallRecord]) -> int:
+    """The most of `calls` in flight together by the fake's log: a call is in flight from its
+    arrival until at least REPLY_SEC later (the fake holds every reply that long)."""
+    times = sorted(c.time for c in calls)
+    return max(sum(1 for t in times if start <= t < start + REPLY_SEC) for start in times)
 
 
 def start(*args: str, **env: str) -> subprocess.Popen[bytes]:
@@ -34,7 +42,7 @@ def start(*args: str, **env: str) -> subprocess.Popen[bytes]:
 def test_started_together_with_requests_in_flight_each_class_spends_only_what_is_left(
     fake: FakeAlphaVantage, db: Database
 ) -> None:
-    fake.set_delay(0.3)  # replies take a while: several calls of each run are in flight
+    fake.set_delay(REPLY_SEC)  # replies take a while: several calls of each run are in flight
     env = {
         "STOCK_SYMBOLS": ",".join(SYMBOLS),
         "STOCK_SERIES": "daily",
@@ -60,7 +68,8 @@ def test_started_together_with_requests_in_flight_each_class_spends_only_what_is
     calls = fake.calls()
     assert all(c.outcome == "data" for c in calls)
     daily = [c for c in calls if c.function == "TIME_SERIES_DAILY"]
-    bars = sorted(c.symbol for c in daily if c.outputsize == "compact")
+    refresh = [c for c in daily if c.outputsize == "compact"]
+    bars = sorted(c.symbol for c in refresh)
     history = [c for c in daily if c.outputsize == "full"]
     actions = [c for c in calls if c.function in ("SPLITS", "DIVIDENDS")]
     assert bars == SYMBOLS
@@ -69,3 +78,6 @@ def test_started_together_with_requests_in_flight_each_class_spends_only_what_is
     )
     assert len(history) == BACKFILL_GETS
     assert len(calls) == BUDGET
+    # Each run had several requests in flight (before, the corporate actions and the backfill
+    # sent one at a time whatever API_MAX_IN_FLIGHT said).
+    assert [in_flight_at_once(group) > 1 for group in (refresh, actions, history)] == [True] * 3

@@ -8,6 +8,7 @@ import pytest
 from stockpipe.alphavantage import BudgetExhausted
 from stockpipe.quota import CallClass, PostgresCallGate, calls_today
 from stockpipe.quota.classes import ACTIVE_POLL_SEC, ACTIVE_TTL
+from stockpipe.quota.gate import RESERVE_KEPT_SEC
 from stockpipe.store import Database
 from tests.ingest.helpers import FakeClock, make_settings
 
@@ -33,7 +34,7 @@ def test_a_lower_class_stops_at_the_reserve_and_the_refresh_spends_it(db: Databa
     assert calls_today(db, KEY, now=clock.now()) == 5
 
 
-def test_the_reserve_is_asked_again_on_every_call(db: Database) -> None:
+def test_a_refusal_reads_the_reserve_afresh(db: Database) -> None:
     clock = FakeClock()
     backfill = PostgresCallGate(db, make_settings(API_DAILY_BUDGET=4), clock=clock)
     need = [3]
@@ -46,6 +47,32 @@ def test_the_reserve_is_asked_again_on_every_call(db: Database) -> None:
         backfill.acquire()
         with pytest.raises(BudgetExhausted):
             backfill.acquire()
+
+
+def test_the_reserve_is_read_once_every_few_seconds_not_on_every_claim(db: Database) -> None:
+    """At 10,000 symbols a read costs about half a second, more than a claim's share of a
+    premium key's pace; a refusal still reads it afresh (the test above)."""
+    clock = FakeClock()
+    reads: list[int] = []
+
+    def reserve() -> int:
+        reads.append(1)
+        return 3
+
+    backfill = PostgresCallGate(db, make_settings(API_DAILY_BUDGET=100), clock=clock)
+    with backfill.serving(CallClass.BACKFILL, reserve=reserve):
+        for _ in range(10):  # 61 ms apart: all within RESERVE_KEPT_SEC
+            backfill.acquire()
+        assert len(reads) == 1
+        clock.advance(seconds=RESERVE_KEPT_SEC)
+        backfill.acquire()
+        assert len(reads) == 2
+
+
+def test_without_a_daily_cap_no_reserve_is_read(db: Database) -> None:
+    backfill = PostgresCallGate(db, make_settings(API_DAILY_BUDGET="none"), clock=FakeClock())
+    with backfill.serving(CallClass.BACKFILL, reserve=lambda: 1 // 0):
+        backfill.acquire()
 
 
 def test_a_lower_class_takes_no_slot_while_a_higher_run_is_active(db: Database) -> None:

@@ -39,6 +39,7 @@ from stockpipe.ingest import universe
 from stockpipe.ingest.adjusted_refetch import mark_adjusted_series
 from stockpipe.ingest.context import IngestContext
 from stockpipe.ingest.due_today import refresh_need
+from stockpipe.ingest.overlap import fanned_out
 from stockpipe.ingest.rejection import is_symbol_rejection
 from stockpipe.ingest.results import RunStatus
 from stockpipe.quota import CallClass
@@ -185,25 +186,41 @@ def _refresh_all(
     unique = list(dict.fromkeys(symbols))
     states = load_refresh_states(ctx.db, unique)
     days = ctx.settings.corporate_actions_refresh_days
-    halt: tuple[ActionStatus, str] | None = None
-    results = []
+    halts: list[tuple[ActionStatus, str]] = []  # the first a worker met stops the others
+    work = [(symbol, function) for symbol in unique for function in FUNCTIONS]
+
+    def one(item: tuple[int, tuple[str, ActionFunction]]) -> tuple[int, ActionsResult, bool]:
+        """The item's place, its result, and whether its changes are news (an earlier fetch)."""
+        index, (symbol, function) = item
+        state = states.get((symbol, function.value))
+        due = None if force else next_due(state, days)
+        if due is not None and ctx.clock.now() < due:
+            return index, ActionsResult(symbol, function, ActionStatus.NOT_DUE, next_due=due), False
+        if halts:
+            status, message = halts[0]
+            result = ActionsResult(symbol, function, status, message=message)
+            _record(ctx, result, "deferred" if status is ActionStatus.DEFERRED else "failed")
+            return index, result, False
+        result, halt = _refresh_one(ctx, symbol, function)
+        if halt is not None:
+            halts.append(halt)
+        return index, result, state is not None and state.last_success_at is not None
+
+    # Up to API_MAX_IN_FLIGHT calls at once, each worker storing its own answer (a few rows);
+    # the call gate paces their starts and keeps the class's share of the budget.
+    finished: list[tuple[int, ActionsResult]] = []
     news: list[ActionChange] = []  # changes against an earlier successful fetch
-    for symbol in unique:
-        for function in FUNCTIONS:
-            state = states.get((symbol, function.value))
-            due = None if force else next_due(state, days)
-            if due is not None and ctx.clock.now() < due:
-                result = ActionsResult(symbol, function, ActionStatus.NOT_DUE, next_due=due)
-            elif halt is not None:
-                result = ActionsResult(symbol, function, halt[0], message=halt[1])
-                _record(ctx, result, "deferred" if halt[0] is ActionStatus.DEFERRED else "failed")
-            else:
-                result, halt = _refresh_one(ctx, symbol, function)
-                if state is not None and state.last_success_at is not None:
-                    news.extend(result.changes)
-            results.append(result)
+    done = fanned_out(list(enumerate(work)), one, workers=ctx.in_flight, name="stockpipe-actions")
+    try:
+        for index, result, is_news in done:
+            finished.append((index, result))
+            if is_news:
+                news.extend(result.changes)
             if on_result is not None:
                 on_result(result)
+    finally:
+        done.close()
+    results = [result for _, result in sorted(finished, key=lambda pair: pair[0])]
     changes = [c for r in results for c in r.changes]
     summary = ActionsSummary(
         tuple(results),

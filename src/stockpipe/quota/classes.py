@@ -10,9 +10,10 @@ The day's budget and the key's slots are spent in one order, whatever order the 
 The gate enforces it with two rules, both in PostgreSQL so they hold across processes:
 
 - Budget: a caller of a lower class may only spend what is left of today's budget after the
-  calls the higher classes still need today (its `reserve`, recomputed from the database on
-  every call: the symbols whose refresh is due today and has not run yet, and for the backfill
-  also the corporate actions due). A refresh never waits for a reserve: it has the whole budget.
+  calls the higher classes still need today (its `reserve`, read from the database again at
+  least every few seconds and before any refusal: the symbols whose refresh is due today and
+  has not run yet, and for the backfill also the corporate actions due). A refresh never waits
+  for a reserve: it has the whole budget.
 - Slots: while a run of a higher class is active on the key (it registered, and renews its
   registration on every call; a killed run's registration lapses after ACTIVE_TTL), a lower
   class takes no slot at all: it waits, polling, and goes on once the higher run is over.

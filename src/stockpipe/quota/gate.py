@@ -49,6 +49,9 @@ SLOW_SPACING_CAP_SEC = 120.0
 SLOW_WINDOW = timedelta(minutes=10)
 # The ledger only needs today's calls and the last minute; keep a week for people to read.
 LEDGER_RETENTION = timedelta(days=7)
+# A lower class's reserve (stockpipe.quota.classes) is read again after this long: a value
+# kept may be a few seconds stale (see PostgresCallGate._reserve_now).
+RESERVE_KEPT_SEC = 5.0
 # Outcomes wait in memory until this many (or the next claim, or close) write them together.
 OUTCOME_BATCH = 32
 # The functions whose outputsize=full a free key is refused (the key's full-history denial).
@@ -110,6 +113,7 @@ class PostgresCallGate:
         self._pruned = False
         self.call_class = CallClass.REFRESH
         self._reserve: Callable[[], int] = lambda: 0
+        self._reserve_read: tuple[datetime, int] | None = None  # (when, value): see _reserve_now
         self._holder = uuid.uuid4().hex  # this gate's registration while a run is active
         self._active = 0
         self._claiming = threading.Lock()  # one claim at a time in this process
@@ -140,15 +144,17 @@ class PostgresCallGate:
         self, call_class: CallClass, reserve: Callable[[], int] | None = None
     ) -> Iterator[None]:
         """Spend calls as `call_class` while inside, holding back `reserve()` calls of today's
-        budget for the higher classes (asked again on every claim), and register the run as
-        active so lower classes wait for it."""
+        budget for the higher classes (read again every few seconds and before a refusal), and
+        register the run as active so lower classes wait for it."""
         previous = (self.call_class, self._reserve)
         self.call_class, self._reserve = call_class, reserve or (lambda: 0)
+        self._reserve_read = None
         try:
             with self.active():
                 yield
         finally:
             self.call_class, self._reserve = previous
+            self._reserve_read = None
 
     @contextmanager
     def active(self) -> Iterator[None]:
@@ -170,6 +176,16 @@ class PostgresCallGate:
                     )
                 except DatabaseError as exc:
                     logger.debug("could not end the run's registration: %s", exc)
+
+    def higher_run_active(self, call_class: CallClass) -> bool:
+        """Whether a run of a class above `call_class` is active on the key now: what it has
+        in flight counts as spent and, until it records its work, still as needed, so a reserve
+        read meanwhile is too high (the gate waits for such a run rather than refusing)."""
+        now = self._clock.now()
+        until = self._db.run(
+            lambda conn: sql.higher_run_until(conn, self.fingerprint, int(call_class), now)
+        )
+        return until is not None
 
     def _renew(self) -> None:
         until = self._clock.now() + ACTIVE_TTL
@@ -247,10 +263,15 @@ class PostgresCallGate:
                 if self._pool:
                     return self._pool.popleft()
                 want = max(1, self._waiting)
-            reserve = self._reserve() if self.call_class is not CallClass.REFRESH else 0
+            reserve, kept = self._reserve_now()
             verdict: list[_Slot] | float | str = self._db.run(
                 lambda conn: self._claim(conn, want, reserve)
             )
+            if isinstance(verdict, str) and kept:
+                # Never refuse on a kept reserve: it may be too high by now (the higher
+                # classes' work recorded since).
+                reserve, _ = self._reserve_now(fresh=True)
+                verdict = self._db.run(lambda conn: self._claim(conn, want, reserve))
             if isinstance(verdict, str):
                 raise BudgetExhausted(verdict)
             if isinstance(verdict, float):
@@ -258,6 +279,26 @@ class PostgresCallGate:
             with self._state:
                 self._pool.extend(verdict[1:])
                 return verdict[0]
+
+    def _reserve_now(self, *, fresh: bool = False) -> tuple[int, bool]:
+        """The calls kept for the higher classes, and whether that is a value kept from an
+        earlier claim. Read at most once every RESERVE_KEPT_SEC of the same quota day: at
+        10,000 symbols a read costs about half a second (the universe and every symbol's
+        state), more than a claim's whole share of the pace. The refresh, and any class without
+        a daily cap, keep nothing back."""
+        if self.call_class is CallClass.REFRESH or self._budget is None:
+            return 0, False
+        now, read = self._clock.now(), self._reserve_read
+        if (
+            not fresh
+            and read is not None
+            and quota_day(read[0]) == quota_day(now)
+            and timedelta(0) <= now - read[0] < timedelta(seconds=RESERVE_KEPT_SEC)
+        ):
+            return read[1], True
+        value = self._reserve()
+        self._reserve_read = (now, value)
+        return value, False
 
     def _claim(
         self, conn: psycopg.Connection[Any], want: int, reserve: int

@@ -258,6 +258,18 @@ def renew_claimant(
     )
 
 
+def higher_run_until(
+    conn: psycopg.Connection[Any], fingerprint: str, call_class: int, now: datetime
+) -> datetime | None:
+    """Until when a run of a class above `call_class` is registered active on the key, if any."""
+    row = conn.execute(
+        "SELECT max(active_until) FROM api_call_claimant WHERE key_fingerprint = %s"
+        " AND call_class < %s AND active_until > %s",
+        (fingerprint, call_class, now),
+    ).fetchone()
+    return row[0] if row else None
+
+
 def drop_claimant(conn: psycopg.Connection[Any], fingerprint: str, holder: str) -> None:
     """The run is over; also sweeps registrations that lapsed long ago."""
     conn.execute(

@@ -31,7 +31,7 @@ def reserve_calls(ctx: IngestContext) -> int:
     settings = ctx.settings
     if settings.backfill_reserve_calls is not None:
         return settings.backfill_reserve_calls
-    # Asked on every backfill claim: the universe is read once for both needs.
+    # Read on backfill claims (every few seconds at most): the universe is read once for both needs.
     symbols = universe.symbols(ctx.db, settings)
     return refresh_need(ctx, symbols) + actions_need(ctx, symbols)
 
@@ -48,7 +48,7 @@ def read_budget(ctx: IngestContext, reserve: int) -> BudgetView:
 @contextmanager
 def backfill_gate(ctx: IngestContext) -> Iterator[IngestContext]:
     """`ctx` whose call gate spends as the backfill: the lowest class, which stops at
-    API_DAILY_BUDGET minus the reserve (asked again on every call) and takes no slot while a
+    API_DAILY_BUDGET minus the reserve (read again every few seconds) and takes no slot while a
     refresh or the corporate actions are running.
 
     The gate counts every process's calls of the day in the shared ledger and refuses the one

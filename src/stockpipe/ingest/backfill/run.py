@@ -23,7 +23,9 @@ from stockpipe.ingest.backfill.progress import BackfillProgress, BudgetView
 from stockpipe.ingest.backfill.results import BackfillSummary, UnitResult, UnitStatus
 from stockpipe.ingest.backfill.units import Known, Plan, Unit, months_since, plan_units
 from stockpipe.ingest.context import IngestContext
+from stockpipe.ingest.overlap import fanned_out
 from stockpipe.market_calendar import new_york_date
+from stockpipe.quota import CallClass
 from stockpipe.series import INTRADAY, Planning, series_named
 from stockpipe.settings import check_month
 from stockpipe.store import latest_bar_ts_by_symbol
@@ -165,7 +167,14 @@ def run_backfill(
     state = RunState(budget_message=_budget_message(ctx, reserve))
     if retry_unreachable:
         state.retrying = set(known.denied_series)
-    if read_budget(ctx, reserve).left_today == 0 and plan.todo:
+    # Nothing left today: stop before the first call. Not while a refresh or the corporate
+    # actions run: their calls in flight are counted spent and still needed, so the gate
+    # decides once they are done (it waits for them).
+    if (
+        read_budget(ctx, reserve).left_today == 0
+        and plan.todo
+        and not ctx.gate.higher_run_active(CallClass.BACKFILL)
+    ):
         state.halt, state.halt_reason = UnitStatus.DEFERRED, state.budget_message
     results: list[UnitResult] = []
     unreachable: dict[tuple[str, str, str], Unit] = {}
@@ -177,21 +186,33 @@ def run_backfill(
                 unreachable[unit.key] = unit
             done = len(plan.settled)
             left, gone = len(plan.todo), len(plan.unreachable)
-            for unit in (u for u in plan.todo if u.key not in attempted):
+            todo = [u for u in plan.todo if u.key not in attempted]
+            attempted.update(u.key for u in todo)
+
+            def unit_result(unit: Unit) -> UnitResult | None:
                 if state.halt is not None:
-                    break  # the rest waits for the next run: counted as left, not listed
-                attempted.add(unit.key)
-                result = do_unit(capped, unit, state)
-                results.append(result)
-                if result.status is UnitStatus.DONE:
-                    done, left = done + 1, left - 1
-                elif result.status is UnitStatus.UNREACHABLE:
-                    gone, left = gone + 1, left - 1
-                    unreachable[unit.key] = unit
-                if on_unit is not None:
-                    budget = read_budget(ctx, reserve)
-                    spent = sum(r.calls for r in results)
-                    on_unit(result, BackfillProgress(done, left, gone, spent, budget))
+                    return None  # the rest waits for the next run: counted as left, not listed
+                return do_unit(capped, unit, state)
+
+            # Up to API_MAX_IN_FLIGHT units at once; the call gate paces their starts and
+            # keeps the backfill's share of the budget.
+            finished = fanned_out(
+                todo, unit_result, workers=ctx.in_flight, name="stockpipe-backfill"
+            )
+            try:
+                for result in (r for r in finished if r is not None):
+                    results.append(result)
+                    if result.status is UnitStatus.DONE:
+                        done, left = done + 1, left - 1
+                    elif result.status is UnitStatus.UNREACHABLE:
+                        gone, left = gone + 1, left - 1
+                        unreachable[result.unit.key] = result.unit
+                    if on_unit is not None:
+                        budget = read_budget(ctx, reserve)
+                        spent = sum(r.calls for r in results)
+                        on_unit(result, BackfillProgress(done, left, gone, spent, budget))
+            finally:
+                finished.close()
             if state.halt is not None or not state.replan:
                 break
             # A denial found in this run: the next plan drops what is out of reach and adds
