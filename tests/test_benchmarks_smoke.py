@@ -38,6 +38,10 @@ def test_every_benchmark_runs_at_tiny_scale_and_reports_a_verdict(pg_server, tmp
     assert economy["rows written per symbol after one new session"].value == "1.00"
     assert [f.value for f in by_benchmark["3 rate limit"] if "replies" in f.measure] == ["0", "0"]
     assert [f.passed for f in by_benchmark["8 backfill"]] == [True, True, True]
+    # The full-history pass stores every bar of every symbol, each fetched with one `full`.
+    throughput = {f.measure: f for f in by_benchmark["9 throughput"]}
+    assert throughput["full history: rows stored"].passed is True
+    assert any(m.startswith("full history: 3 symbols x 120 bars") for m in throughput)
 
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\n## Upsert (storage layer)\n\nkept\n")

@@ -3,7 +3,8 @@ and peak memory, measured without the harness's own allocations in the way.
 
     python -m benchmarks.e2e.child PREFIX COUNT     # settings from the environment
 
-Prints one JSON object on stdout: seconds inside, peak RSS (KiB), calls, rows, statuses.
+Prints one JSON object on stdout: seconds inside, peak RSS (KiB), calls, rows, statuses, and
+the wall-clock time it ended.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def main() -> None:
         "calls": summary.calls,
         "inserted": summary.inserted,
         "statuses": {status.value: n for status, n in summary.counts.items()},
+        "ended_at": time.time(),  # on the fake's clock: its log times calls with time.time()
     }
     sys.stdout.write(orjson.dumps(report).decode() + "\n")
 

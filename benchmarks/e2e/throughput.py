@@ -12,6 +12,10 @@ count is the default the settings derive (stockpipe.quota.concurrency).
     own cost     no limit, instant replies         >= 3,000 calls/min
     two processes sharing one key at 1,200/min     together <= 1.05 of the bound, never over
                                                    the cap in any 60 s window (fake's log)
+    full history 1,200/min, 300 ms replies, every   <= 1.25 of the bound, or the bottleneck
+                 symbol new: one `full` call, then  named with a profile (docs/benchmarks.md)
+                 the fake's whole history (5,000
+                 bars) parsed and upserted
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from benchmarks.e2e.harness import UNLIMITED, Bench, Figure
 
 # Symbols per pass by scale: (top tier, middle tier, own cost, each of two processes).
 SIZES = {"full": (2000, 500, 2000, 1000), "quick": (200, 100, 300, 100), "tiny": (10, 10, 10, 5)}
+# Symbols of the full-history pass by scale (each bench.scale.bars sessions long).
+FULL_HISTORY = {"full": 300, "quick": 60, "tiny": 3}
 LATENCY = 0.3
 
 
@@ -143,6 +149,43 @@ def _two_processes(bench: Bench, count: int, limit: int) -> list[Figure]:
     ]  # fmt: skip
 
 
+def _full_history(bench: Bench, count: int, limit: int) -> list[Figure]:
+    """Every symbol new, so the refresh asks `full` (API_OUTPUT_SIZE=auto) and stores the
+    fake's whole history: parsing and upserting, not the calls, are the work. The wall runs
+    from the first call's arrival at the fake to the end of the run (storing the last answers
+    comes after the last call); the process's start-up is left out, as in the tiers."""
+    conninfo = bench.fresh_database("fullhist")
+    _fake(bench, limit, LATENCY)
+    run = run_library(
+        bench, conninfo, "H", count,
+        API_CALLS_PER_MINUTE=limit, API_POLITE_DELAY_SEC=0, API_OUTPUT_SIZE="auto",
+        API_DAILY_BUDGET="none",
+    )  # fmt: skip
+    calls = bench.fake.calls()
+    full = sum(1 for call in calls if call["outputsize"] == "full")
+    bound = len(calls) / limit * 60
+    wall = run.report["ended_at"] - min(call["time"] for call in calls)
+    ratio = wall / bound
+    rows = run.report["inserted"]
+    bars = bench.scale.bars
+    return [
+        Figure(
+            "9 throughput",
+            f"full history: {count} symbols x {bars:,} bars, {limit}/min, {LATENCY:g} s",
+            f"{wall:.1f} s", f"bound {bound:.1f} s ({len(calls)} calls, {full} full)",
+            ratio, "<= 1.25x", ratio <= 1.25,
+            {"rows": rows, "rows_per_s": rows / wall if wall else 0.0,
+             "span_at_fake_s": _span(calls, limit), "statuses": run.report["statuses"],
+             "limited": _limited(calls), "peak_rss_kib": run.report["peak_rss_kib"],
+             "inside_process_s": run.report["seconds"]},
+        ),
+        Figure(
+            "9 throughput", "full history: rows stored", f"{rows:,}", f"{count} x {bars:,}",
+            None, "every bar", rows == count * bars and full == count,
+        ),
+    ]  # fmt: skip
+
+
 def run(bench: Bench) -> list[Figure]:
     top, middle, own, pair = SIZES[bench.scale.name]
     return [
@@ -150,4 +193,5 @@ def run(bench: Bench) -> list[Figure]:
         *_tier(bench, "middle tier", middle, 300),
         _own_cost(bench, own),
         *_two_processes(bench, pair, 1200),
+        *_full_history(bench, FULL_HISTORY[bench.scale.name], 1200),
     ]
