@@ -101,7 +101,8 @@ fake GET calls "" >"$work/calls.json"
 calls=$(python3 docker/runlauncher_smoke.py calls "$(setting API_DAILY_BUDGET)" \
   "$(setting API_CALLS_PER_MINUTE)" "$BACKFILL_N" <"$work/calls.json") || fail "calls: $calls"
 step "the fake's log: $calls"
-# The gate's own ledger, by reservation time: never more than the cap in any 60 s, exactly.
+# The gate's own ledger, by when each call left (its slot's start for a call never reported):
+# never more than the cap in any 60 s, exactly.
 ledger=$(psql "SELECT count(*) || ' ' || max(n) FROM (SELECT count(*) OVER (ORDER BY called_at RANGE BETWEEN CURRENT ROW AND INTERVAL '59.999 seconds' FOLLOWING) AS n FROM api_call_ledger) t")
 [ "${ledger% *}" = "$BACKFILL_N" ] && [ "${ledger#* }" -le "$(setting API_CALLS_PER_MINUTE)" ] \
   || fail "the gate's ledger (calls, busiest 60 s): $ledger"
