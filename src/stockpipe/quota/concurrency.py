@@ -26,7 +26,7 @@ MINUTE_GUARD_SEC = 1.0
 # A worker that wakes this much later than its slot gives it back and claims another: it
 # would start too close to the call the per-minute cap counts from (see the module docstring).
 # Calls then leave within LATE_SLOT_SEC of their slots, so any 60 s at the vendor holds calls
-# of slots within 60 s + LATE_SLOT_SEC, fewer than the cap while LATE_SLOT_SEC is under
+# of slots within 60 s + LATE_SLOT_SEC, never more than the cap while LATE_SLOT_SEC is under
 # MINUTE_GUARD_SEC (docs/architecture.md, "The cap as the vendor counts it").
 LATE_SLOT_SEC = MINUTE_GUARD_SEC / 2
 TYPICAL_LATENCY_SEC = 0.5
