@@ -9,7 +9,12 @@
 #   log at most 5% over it: a reserved call can leave late), no run container left,
 #   no secret in any log or in Dagster's event log and run storage. Then measures 2 run
 #   containers against 1 on a CPU-bound full-history load (5,000 bars per symbol, prerendered
-#   by the fake) and prints rows/s of both (docs/benchmarks.md, "Run containers").
+#   by the fake) and prints rows/s of both (docs/benchmarks.md, "Run containers"). Meanwhile
+#   every run container is inspected while it runs: no healthcheck (the image's is the
+#   webserver's), the secrets' names but never their values in its command and labels, and
+#   each one gone after its run (`docker ps -a`).
+# The GraphQL calls go through stockpipe.testing.webserver (the tests' client): the checks run
+# with the project's venv, `make install` first (the make target does it).
 # Its own compose project, image, network and free local ports: it never touches another
 # stack. The image stays for the next build's cache (`docker image rm
 # stockpipe-runlauncher-smoke:local` drops it).
@@ -27,6 +32,8 @@ export STOCKPIPE_DB_PORT=${STOCKPIPE_DB_PORT:-$(free_port)}
 WAIT=${SMOKE_WAIT_SEC:-600}
 UI=http://127.0.0.1:$STOCKPIPE_UI_PORT
 PER_RUN=50 BACKFILL_N=200 HISTORY=40 BENCH_N=60 BENCH_HISTORY=5000
+PY=${SMOKE_PYTHON:-.venv/bin/python}
+[ -x "$PY" ] || { echo "runlauncher-smoke: no $PY: run \`make install\` first" >&2; exit 2; }
 
 work=$(mktemp -d)
 sym() { seq -f "$1%03g" 1 "$2" | tr '\n' ' '; }
@@ -40,12 +47,27 @@ setting() { sed -n "s/^$1=//p" docker/runlauncher-smoke.env; }
 compose=(docker compose --env-file "$env_file" --profile fake
   -f docker-compose.yml -f docker-compose.runlauncher.yml)
 run_containers() { docker ps -aq --filter label=dagster/run_id --filter "ancestor=$STOCKPIPE_IMAGE"; }
+# A run container goes with its run (auto_remove): it is read while it runs, every second.
+# One line per sighting: id, healthcheck, health state, then its command and labels.
+sightings=$work/run-containers.tsv
+watch_run_containers() {
+  set +e
+  local format='{{.Id}}{{"\t"}}{{json .Config.Healthcheck}}{{"\t"}}{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}{{"\t"}}{{json .Config.Cmd}} {{json .Config.Labels}}'
+  while :; do
+    for id in $(docker ps --quiet --no-trunc --filter label=dagster/run_id --filter "ancestor=$STOCKPIPE_IMAGE"); do
+      docker inspect --format "$format" "$id" 2>/dev/null   # gone meanwhile: next time
+    done
+    sleep 1
+  done >>"$sightings"
+}
+watcher=
 
 t0=$SECONDS
 step() { printf '[runlauncher-smoke %4ds] %s\n' "$((SECONDS - t0))" "$*"; }
 fail() { step "FAILED: $*"; exit 1; }
 cleanup() {
   local rc=$?
+  [ -z "$watcher" ] || kill "$watcher" 2>/dev/null || true
   if [ "$rc" -ne 0 ]; then
     "${compose[@]}" ps -a || true
     "${compose[@]}" logs --no-color --tail=80 daemon code-server || true
@@ -82,10 +104,13 @@ fi
 step "docker compose up --wait (UI on $UI, network $STOCKPIPE_RUN_NETWORK)"
 "${compose[@]}" up --detach --wait --wait-timeout "$WAIT"
 [ -z "$(run_containers)" ] || fail "run containers exist before any run"
+: >"$sightings"
+watch_run_containers &
+watcher=$!
 
 step "backfill of stock_data over $BACKFILL_N symbols, $PER_RUN per run (GraphQL)"
 # shellcheck disable=SC2086  # one argument per symbol
-backfill=$(python3 docker/runlauncher_smoke.py backfill "$UI" stock_data "$PER_RUN" "$WAIT" \
+backfill=$("$PY" docker/runlauncher_smoke.py backfill "$UI" stock_data "$PER_RUN" "$WAIT" \
   $backfill_symbols) || fail "backfill: $backfill"
 step "backfill: $backfill"
 python3 -c 'import json, sys; b = json.loads(sys.argv[1])
@@ -98,7 +123,7 @@ rows=$(psql "SELECT count(DISTINCT symbol) || ' ' || count(*) || ' ' || min(n) |
 step "stock_data: $BACKFILL_N symbols x $HISTORY rows, exactly"
 
 fake GET calls "" >"$work/calls.json"
-calls=$(python3 docker/runlauncher_smoke.py calls "$(setting API_DAILY_BUDGET)" \
+calls=$("$PY" docker/runlauncher_smoke.py calls "$(setting API_DAILY_BUDGET)" \
   "$(setting API_CALLS_PER_MINUTE)" "$BACKFILL_N" <"$work/calls.json") || fail "calls: $calls"
 step "the fake's log: $calls"
 # The gate's own ledger, by reservation time: never more than the cap in any 60 s, exactly.
@@ -128,12 +153,12 @@ fake POST configure "{\"history_length\": $BENCH_HISTORY}" >/dev/null
 fake POST prerender "$(python3 -c 'import json, sys; print(json.dumps({"symbols": sys.argv[1:]}))' $bench_symbols)" >/dev/null
 first() { echo "$1" | tr ' ' '\n' | sed -n "$2p"; }
 b() { first "$bench_symbols" "$1"; }
-one=$(python3 docker/runlauncher_smoke.py launch "$UI" stock_job "$(b 1)" "$(b "$BENCH_N")")
-one=$(python3 docker/runlauncher_smoke.py wait "$UI" "$WAIT" "$one") || fail "1 container: $one"
+one=$("$PY" docker/runlauncher_smoke.py launch "$UI" stock_job "$(b 1)" "$(b "$BENCH_N")")
+one=$("$PY" docker/runlauncher_smoke.py wait "$UI" "$WAIT" "$one") || fail "1 container: $one"
 half=$((BENCH_N / 2))
-a=$(python3 docker/runlauncher_smoke.py launch "$UI" stock_job "$(b $((BENCH_N + 1)))" "$(b $((BENCH_N + half)))")
-c=$(python3 docker/runlauncher_smoke.py launch "$UI" stock_job "$(b $((BENCH_N + half + 1)))" "$(b $((2 * BENCH_N)))")
-two=$(python3 docker/runlauncher_smoke.py wait "$UI" "$WAIT" "$a" "$c") || fail "2 containers: $two"
+a=$("$PY" docker/runlauncher_smoke.py launch "$UI" stock_job "$(b $((BENCH_N + 1)))" "$(b $((BENCH_N + half)))")
+c=$("$PY" docker/runlauncher_smoke.py launch "$UI" stock_job "$(b $((BENCH_N + half + 1)))" "$(b $((2 * BENCH_N)))")
+two=$("$PY" docker/runlauncher_smoke.py wait "$UI" "$WAIT" "$a" "$c") || fail "2 containers: $two"
 count() { psql "SELECT count(*) FROM stock_data WHERE symbol BETWEEN '$1' AND '$2'"; }
 rows_one=$(count "$(b 1)" "$(b "$BENCH_N")")
 rows_two=$(count "$(b $((BENCH_N + 1)))" "$(b $((2 * BENCH_N)))")
@@ -149,4 +174,16 @@ step "benchmark: $result"
 [ -z "${RUNLAUNCHER_BENCH_OUT:-}" ] || echo "$result" >"$RUNLAUNCHER_BENCH_OUT"
 for _ in $(seq 60); do [ -z "$(run_containers)" ] && break; sleep 1; done
 [ -z "$(run_containers)" ] || fail "run containers left behind after the benchmark"
+kill "$watcher" && wait "$watcher" 2>/dev/null || true
+watcher=
+containers=$("$PY" docker/runlauncher_smoke.py containers "$UI" "$sightings") \
+  || fail "run containers: $containers"
+step "run containers: $containers"
+# Names, never values: the run's command carries the instance (env var names where the
+# settings are) and the launcher's env_vars; the values reach the container's environment only.
+for name in POSTGRES_PASSWORD API_KEY; do
+  grep -qF "$name" "$sightings" || fail "$name is not named in any run container's command"
+  ! grep -qF "$(setting "$name")" "$sightings" || fail "the value of $name is in a run container's command or labels"
+done
+step "run containers: the secrets by name in their commands, never by value"
 step "PASSED"
