@@ -1,10 +1,10 @@
 """scripts/runlauncher-smoke.sh's checks, run with the project's venv (.venv/bin/python): the
 webserver's GraphQL API through stockpipe.testing.webserver, the client the tests use.
 
-python docker/runlauncher_smoke.py backfill URL ASSET PER_RUN TIMEOUT SYMBOL...
-    launch a backfill of ASSET over SYMBOL..., wait until it and its runs finish, check
-    them (every run SUCCESS in its own container, ranges of PER_RUN consecutive symbols
-    covering SYMBOL... exactly once); prints a JSON summary
+python docker/runlauncher_smoke.py backfill URL ASSET PER_RUN TIMEOUT PARTITION...
+    launch a backfill of ASSET over PARTITION... (symbols or shards), wait until it and its
+    runs finish, check them (every run SUCCESS in its own container, ranges of PER_RUN
+    consecutive partitions covering PARTITION... exactly once); prints a JSON summary
 python docker/runlauncher_smoke.py launch URL JOB FIRST LAST     -> prints the run id
 python docker/runlauncher_smoke.py wait URL TIMEOUT RUN_ID...
     wait for the runs; exit 1 unless all SUCCESS; prints a JSON summary (start, end, window)
@@ -61,10 +61,10 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def backfill(url: str, asset: str, per_run: int, timeout: float, symbols: list[str]) -> None:
+def backfill(url: str, asset: str, per_run: int, timeout: float, partitions: list[str]) -> None:
     webserver = WebserverProbe(url)
     webserver.wait_for_job("stock_job", timeout)
-    backfill_id = webserver.launch_backfill(asset, symbols)
+    backfill_id = webserver.launch_backfill(asset, partitions)
     deadline = time.monotonic() + timeout
     while True:
         status = webserver.backfill_status(backfill_id)
@@ -80,16 +80,16 @@ def backfill(url: str, asset: str, per_run: int, timeout: float, symbols: list[s
     outside = [r["runId"] for r in runs if CONTAINER_TAG not in r["tags"]]
     if outside:
         raise SystemExit(f"runs without a container of their own: {outside}")
-    # The split: consecutive ranges of at most per_run symbols, each symbol in exactly one.
+    # The split: consecutive ranges of at most per_run partitions, each in exactly one.
     covered: list[str] = []
-    for run in sorted(runs, key=lambda r: symbols.index(r["tags"][RANGE_START_TAG])):
-        first = symbols.index(run["tags"][RANGE_START_TAG])
-        last = symbols.index(run["tags"][RANGE_END_TAG])
+    for run in sorted(runs, key=lambda r: partitions.index(r["tags"][RANGE_START_TAG])):
+        first = partitions.index(run["tags"][RANGE_START_TAG])
+        last = partitions.index(run["tags"][RANGE_END_TAG])
         if last - first + 1 > per_run:
-            raise SystemExit(f"run {run['runId']} has {last - first + 1} symbols, over {per_run}")
-        covered.extend(symbols[first : last + 1])
-    if covered != symbols:
-        raise SystemExit(f"the runs cover {len(covered)} symbols, not the {len(symbols)} asked")
+            raise SystemExit(f"run {run['runId']} has {last - first + 1} partitions, > {per_run}")
+        covered.extend(partitions[first : last + 1])
+    if covered != partitions:
+        raise SystemExit(f"the runs cover {len(covered)} partitions, not the {len(partitions)}")
     print(json.dumps({"backfill": backfill_id, **summary(runs)}))
 
 
@@ -123,14 +123,21 @@ def containers(url: str, sightings_file: str) -> None:
     if not runs or None in ids.values():
         raise SystemExit(f"runs without a container: {[r for r, c in ids.items() if c is None]}")
     seen: dict[str, set[tuple[str, str]]] = {}
+    unreadable = 0  # a line cut short when the watcher was stopped
     for line in Path(sightings_file).read_text().splitlines():
-        container, healthcheck, health = line.split("\t")
-        seen.setdefault(container, set()).add((healthcheck, health))
+        fields = line.split("\t")
+        if len(fields) != 4:
+            unreadable += 1
+            continue
+        container, healthcheck, health, _command_and_labels = fields
+        # The engine fills in the image's intervals; the test decides: ["NONE"] is none at all.
+        test = json.dumps((json.loads(healthcheck) or {}).get("Test"))
+        seen.setdefault(container, set()).add((test, health))
     unseen = [run for run, container in ids.items() if container not in seen]
     if unseen:
         raise SystemExit(f"the container of runs {unseen} was never seen running")
     states = {state for container in ids.values() for state in seen[container]}
-    healthy = {(json.dumps(NO_HEALTHCHECK, separators=(",", ":")), "none")}
+    healthy = {(json.dumps(NO_HEALTHCHECK["Test"]), "none")}
     if states != healthy:
         raise SystemExit(f"run containers had a healthcheck or a health state: {states}")
     existing = subprocess.run(
@@ -143,7 +150,8 @@ def containers(url: str, sightings_file: str) -> None:
     result = {
         "runs": len(runs),
         "containers": len(set(ids.values())),
-        "sightings": sum(len(s) for s in seen.values()),
+        "distinct_states": len(states),
+        "unreadable_lines": unreadable,
         "healthcheck": NO_HEALTHCHECK,
         "left": 0,
     }
@@ -188,8 +196,8 @@ def _busiest(times: list[float], window: float) -> int:
 def main(argv: list[str]) -> None:
     command, *rest = argv
     if command == "backfill":
-        url, asset, per_run, timeout, *symbols = rest
-        backfill(url, asset, int(per_run), float(timeout), symbols)
+        url, asset, per_run, timeout, *partitions = rest
+        backfill(url, asset, int(per_run), float(timeout), partitions)
     elif command == "launch":
         launch(*rest)
     elif command == "wait":
