@@ -8,22 +8,20 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from stockpipe.cli.webserver_api import FINISHED
+from stockpipe.cli.webserver_api import FINISHED, all_partitions_tags
 from tests.e2e.conftest import HISTORY_LENGTH, Stack
 from tests.e2e.processes import wait_until
 
 pytestmark = pytest.mark.e2e
 
 RUN_TIMEOUT = 180.0
-# The tags a single-run backfill of every symbol carries (what daily_stock_schedule sets).
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def test_stock_job_launched_through_graphql_loads_every_symbol_into_postgres(
     e2e_stack: Stack,
 ) -> None:
-    tags = {RANGE_START_TAG: e2e_stack.symbols[0], RANGE_END_TAG: e2e_stack.symbols[-1]}
+    # The tags of a single-run backfill of every symbol (what daily_stock_schedule sets).
+    tags = all_partitions_tags(list(e2e_stack.symbols))
     run_id = e2e_stack.graphql.launch(e2e_stack.stock_job, tags)
 
     status = wait_until(

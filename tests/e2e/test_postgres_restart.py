@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import pytest
 
-from stockpipe.cli.webserver_api import FINISHED
+from stockpipe.cli.webserver_api import FINISHED, all_partitions_tags
 from tests.e2e.conftest import Stack
 from tests.e2e.processes import wait_until
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT = 180.0
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def launch_and_finish(stack: Stack) -> str:
-    tags = {RANGE_START_TAG: stack.symbols[0], RANGE_END_TAG: stack.symbols[-1]}
+    tags = all_partitions_tags(list(stack.symbols))  # one run for every symbol
     run_id = stack.graphql.launch(stack.stock_job, tags)
     return str(
         wait_until(

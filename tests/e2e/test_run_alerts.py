@@ -9,7 +9,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from stockpipe.cli.webserver_api import FINISHED
+from stockpipe.cli.webserver_api import FINISHED, all_partitions_tags
 from stockpipe.defs.alerts import RUN_SENSOR
 from stockpipe.testing.faults import Fault
 from tests.e2e.conftest import Stack
@@ -19,14 +19,12 @@ from tests.fixtures.alert_receivers import Received
 pytestmark = pytest.mark.e2e
 
 TIMEOUT = 180.0
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 FAILED_TITLE = "*stockpipe: run of stock_job failed*"
 RECOVERED_TITLE = "*stockpipe: stock_job recovered*"
 
 
 def run_to_the_end(stack: Stack) -> tuple[str, str]:
-    tags = {RANGE_START_TAG: stack.symbols[0], RANGE_END_TAG: stack.symbols[-1]}
+    tags = all_partitions_tags(list(stack.symbols))  # one run for every symbol
     run_id = stack.graphql.launch(stack.stock_job, tags)
     status = wait_until(
         lambda: (s := stack.graphql.run_status(run_id)) in FINISHED and s,
