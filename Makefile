@@ -41,10 +41,10 @@ bench: install  ## benchmarks; writes docs/benchmarks.md
 up: install  ## the whole stack without Docker: embedded PostgreSQL, Dagster UI and daemon
 	$(BIN)/stockpipe up
 
-compose-smoke:  ## docker compose stack, end to end (needs a Docker engine)
+compose-smoke: install  ## docker compose stack, end to end (needs a Docker engine)
 	bash scripts/compose-smoke.sh
 
-runlauncher-smoke:  ## every run in its own container: a 200-symbol backfill in 4 (needs a Docker engine)
+runlauncher-smoke: install  ## every run in its own container: a 200-symbol backfill in 4 (needs a Docker engine)
 	bash scripts/runlauncher-smoke.sh
 
 init-db-sql: install  ## regenerate init_db.sql from the migrations (after adding one)

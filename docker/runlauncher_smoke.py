@@ -1,13 +1,18 @@
-"""scripts/runlauncher-smoke.sh's checks (standard library only, runs on the host):
+"""scripts/runlauncher-smoke.sh's checks, run with the project's venv (.venv/bin/python): the
+webserver's GraphQL API through stockpipe.testing.webserver, the client the tests use.
 
-python3 docker/runlauncher_smoke.py backfill URL ASSET PER_RUN TIMEOUT SYMBOL...
-    launch a backfill of ASSET over SYMBOL..., wait until it and its runs finish, check
-    them (every run SUCCESS in its own container, ranges of PER_RUN consecutive symbols
-    covering SYMBOL... exactly once); prints a JSON summary
-python3 docker/runlauncher_smoke.py launch URL JOB FIRST LAST     -> prints the run id
-python3 docker/runlauncher_smoke.py wait URL TIMEOUT RUN_ID...
+python docker/runlauncher_smoke.py backfill URL ASSET PER_RUN TIMEOUT PARTITION...
+    launch a backfill of ASSET over PARTITION... (symbols or shards), wait until it and its
+    runs finish, check them (every run SUCCESS in its own container, ranges of PER_RUN
+    consecutive partitions covering PARTITION... exactly once); prints a JSON summary
+python docker/runlauncher_smoke.py launch URL JOB FIRST LAST     -> prints the run id
+python docker/runlauncher_smoke.py wait URL TIMEOUT RUN_ID...
     wait for the runs; exit 1 unless all SUCCESS; prints a JSON summary (start, end, window)
-python3 docker/runlauncher_smoke.py calls BUDGET PER_MINUTE EXPECTED < calls.json
+python docker/runlauncher_smoke.py containers URL SIGHTINGS
+    every run's container (its docker/container_id tag) was seen running (SIGHTINGS: the
+    script's `docker inspect` lines, "ID<tab>HEALTHCHECK<tab>HEALTH" while it ran) without a
+    healthcheck, and none of them exists any more (`docker ps -a`); prints a JSON summary
+python docker/runlauncher_smoke.py calls BUDGET PER_MINUTE EXPECTED < calls.json
     the fake's call log: EXPECTED calls (one per symbol), within BUDGET, never more than
     PER_MINUTE in any 60 s, 5% allowed for late departures (see calls()); prints a JSON summary
 """
@@ -15,48 +20,18 @@ python3 docker/runlauncher_smoke.py calls BUDGET PER_MINUTE EXPECTED < calls.jso
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
-from smoke_graphql import FINISHED, LAUNCH, query, wait_job
+from stockpipe.cli.webserver_api import FINISHED, RANGE_END_TAG, RANGE_START_TAG, LaunchError
+from stockpipe.testing.webserver import WebserverProbe
 
-BACKFILL = """
-mutation Backfill($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message }
-    ... on Error { message }
-  }
-}"""
-BACKFILL_STATUS = """
-query Backfill($id: String!) {
-  partitionBackfillOrError(backfillId: $id) {
-    __typename ... on PartitionBackfill { id status } ... on PythonError { message }
-  }
-}"""
-RUNS = """
-query Runs($filter: RunsFilter!) {
-  runsOrError(filter: $filter) {
-    __typename
-    ... on Runs { results { runId status startTime endTime tags { key value } } }
-  }
-}"""
 BACKFILL_DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
-CONTAINER_TAG = "docker/container_id"
-
-
-def runs_where(url: str, run_filter: dict[str, Any]) -> list[dict[str, Any]]:
-    result = query(url, RUNS, {"filter": run_filter})["runsOrError"]
-    if result["__typename"] != "Runs":
-        raise SystemExit(f"runsOrError: {result}")
-    runs: list[dict[str, Any]] = result["results"]
-    for run in runs:
-        run["tags"] = {t["key"]: t["value"] for t in run["tags"]}
-    return runs
+CONTAINER_TAG = "docker/container_id"  # set by DockerRunLauncher on every run it starts
+NO_HEALTHCHECK = {"Test": ["NONE"]}
 
 
 def max_overlap(runs: list[dict[str, Any]]) -> int:
@@ -79,75 +54,56 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "runs": len(runs),
         "window_sec": round(end - start, 2),
         "max_at_once": max_overlap(runs),
-        "ranges": sorted(f"{r['tags'].get(RANGE_START)}..{r['tags'].get(RANGE_END)}" for r in runs),
+        "ranges": sorted(
+            f"{r['tags'].get(RANGE_START_TAG)}..{r['tags'].get(RANGE_END_TAG)}" for r in runs
+        ),
         "run_seconds": sorted(round(r["endTime"] - r["startTime"], 1) for r in runs),
     }
 
 
-def backfill(url: str, asset: str, per_run: int, timeout: float, symbols: list[str]) -> None:
-    wait_job(url, "stock_job", timeout)
-    params = {
-        "partitionNames": symbols,
-        "assetSelection": [{"path": [asset]}],
-        "fromFailure": False,
-        "tags": [],
-    }
-    result = query(url, BACKFILL, {"params": params})["launchPartitionBackfill"]
-    if result["__typename"] != "LaunchBackfillSuccess":
-        raise SystemExit(f"launchPartitionBackfill: {result}")
-    backfill_id = result["backfillId"]
+def backfill(url: str, asset: str, per_run: int, timeout: float, partitions: list[str]) -> None:
+    webserver = WebserverProbe(url)
+    webserver.wait_for_job("stock_job", timeout)
+    backfill_id = webserver.launch_backfill(asset, partitions)
     deadline = time.monotonic() + timeout
     while True:
-        state = query(url, BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
-        runs = runs_where(url, {"tags": [{"key": "dagster/backfill", "value": backfill_id}]})
-        if state.get("status") in BACKFILL_DONE and all(r["status"] in FINISHED for r in runs):
+        status = webserver.backfill_status(backfill_id)
+        runs = webserver.runs({"tags": [{"key": "dagster/backfill", "value": backfill_id}]})
+        if status in BACKFILL_DONE and all(r["status"] in FINISHED for r in runs):
             break
         if time.monotonic() > deadline:
-            raise SystemExit(f"backfill {backfill_id} still {state} after {timeout:.0f}s: {runs}")
+            raise SystemExit(f"backfill {backfill_id} still {status} after {timeout:.0f}s: {runs}")
         time.sleep(3)
     failed = [f"{r['runId']} {r['status']}" for r in runs if r["status"] != "SUCCESS"]
-    if state["status"] not in ("COMPLETED", "COMPLETED_SUCCESS") or failed:
-        ended = state["status"]
-        raise SystemExit(f"backfill {backfill_id} ended {ended}; runs not SUCCESS: {failed}")
+    if status not in ("COMPLETED", "COMPLETED_SUCCESS") or failed:
+        raise SystemExit(f"backfill {backfill_id} ended {status}; runs not SUCCESS: {failed}")
     outside = [r["runId"] for r in runs if CONTAINER_TAG not in r["tags"]]
     if outside:
         raise SystemExit(f"runs without a container of their own: {outside}")
-    # The split: consecutive ranges of at most per_run symbols, each symbol in exactly one.
+    # The split: consecutive ranges of at most per_run partitions, each in exactly one.
     covered: list[str] = []
-    for run in sorted(runs, key=lambda r: symbols.index(r["tags"][RANGE_START])):
-        first = symbols.index(run["tags"][RANGE_START])
-        last = symbols.index(run["tags"][RANGE_END])
+    for run in sorted(runs, key=lambda r: partitions.index(r["tags"][RANGE_START_TAG])):
+        first = partitions.index(run["tags"][RANGE_START_TAG])
+        last = partitions.index(run["tags"][RANGE_END_TAG])
         if last - first + 1 > per_run:
-            raise SystemExit(f"run {run['runId']} has {last - first + 1} symbols, over {per_run}")
-        covered.extend(symbols[first : last + 1])
-    if covered != symbols:
-        raise SystemExit(f"the runs cover {len(covered)} symbols, not the {len(symbols)} asked")
+            raise SystemExit(f"run {run['runId']} has {last - first + 1} partitions, > {per_run}")
+        covered.extend(partitions[first : last + 1])
+    if covered != partitions:
+        raise SystemExit(f"the runs cover {len(covered)} partitions, not the {len(partitions)}")
     print(json.dumps({"backfill": backfill_id, **summary(runs)}))
 
 
 def launch(url: str, job: str, first: str, last: str) -> None:
-    location, repository = wait_job(url, job, 120)
-    params = {
-        "selector": {
-            "repositoryLocationName": location,
-            "repositoryName": repository,
-            "jobName": job,
-        },
-        "runConfigData": {},
-        "executionMetadata": {
-            "tags": [{"key": RANGE_START, "value": first}, {"key": RANGE_END, "value": last}]
-        },
-    }
-    result = query(url, LAUNCH, {"params": params})["launchRun"]
-    if result["__typename"] != "LaunchRunSuccess":
-        raise SystemExit(f"launchRun: {result}")
-    print(result["run"]["runId"])
+    webserver = WebserverProbe(url)
+    handle = webserver.wait_for_job(job, 120)
+    print(webserver.launch(handle, {RANGE_START_TAG: first, RANGE_END_TAG: last}))
 
 
 def wait(url: str, timeout: float, run_ids: list[str]) -> None:
+    webserver = WebserverProbe(url)
     deadline = time.monotonic() + timeout
     while True:
-        runs = runs_where(url, {"runIds": run_ids})
+        runs = webserver.runs({"runIds": run_ids})
         if len(runs) == len(run_ids) and all(r["status"] in FINISHED for r in runs):
             break
         if time.monotonic() > deadline:
@@ -157,6 +113,49 @@ def wait(url: str, timeout: float, run_ids: list[str]) -> None:
     if failed:
         raise SystemExit(f"runs not SUCCESS: {failed}")
     print(json.dumps(summary(runs)))
+
+
+def containers(url: str, sightings_file: str) -> None:
+    """Every run of the instance ran in a container seen without a healthcheck (the image's
+    one, for the webserver, made run containers "unhealthy") that is gone now."""
+    runs = WebserverProbe(url).runs({})
+    ids = {r["runId"]: r["tags"].get(CONTAINER_TAG) for r in runs}
+    if not runs or None in ids.values():
+        raise SystemExit(f"runs without a container: {[r for r, c in ids.items() if c is None]}")
+    seen: dict[str, set[tuple[str, str]]] = {}
+    unreadable = 0  # a line cut short when the watcher was stopped
+    for line in Path(sightings_file).read_text().splitlines():
+        fields = line.split("\t")
+        if len(fields) != 4:
+            unreadable += 1
+            continue
+        container, healthcheck, health, _command_and_labels = fields
+        # The engine fills in the image's intervals; the test decides: ["NONE"] is none at all.
+        test = json.dumps((json.loads(healthcheck) or {}).get("Test"))
+        seen.setdefault(container, set()).add((test, health))
+    unseen = [run for run, container in ids.items() if container not in seen]
+    if unseen:
+        raise SystemExit(f"the container of runs {unseen} was never seen running")
+    states = {state for container in ids.values() for state in seen[container]}
+    healthy = {(json.dumps(NO_HEALTHCHECK["Test"]), "none")}
+    if states != healthy:
+        raise SystemExit(f"run containers had a healthcheck or a health state: {states}")
+    existing = subprocess.run(
+        ["docker", "ps", "--all", "--quiet", "--no-trunc"],  # noqa: S607 (the engine's CLI)
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    left = sorted(set(existing) & set(ids.values()))
+    if left:
+        raise SystemExit(f"run containers not removed after their run: {left}")
+    result = {
+        "runs": len(runs),
+        "containers": len(set(ids.values())),
+        "distinct_states": len(states),
+        "unreadable_lines": unreadable,
+        "healthcheck": NO_HEALTHCHECK,
+        "left": 0,
+    }
+    print(json.dumps(result))
 
 
 def calls(budget: int, per_minute: int, expected: int) -> None:
@@ -197,13 +196,15 @@ def _busiest(times: list[float], window: float) -> int:
 def main(argv: list[str]) -> None:
     command, *rest = argv
     if command == "backfill":
-        url, asset, per_run, timeout, *symbols = rest
-        backfill(url, asset, int(per_run), float(timeout), symbols)
+        url, asset, per_run, timeout, *partitions = rest
+        backfill(url, asset, int(per_run), float(timeout), partitions)
     elif command == "launch":
         launch(*rest)
     elif command == "wait":
         url, timeout, *run_ids = rest
         wait(url, float(timeout), run_ids)
+    elif command == "containers":
+        containers(*rest)
     elif command == "calls":
         calls(*(int(v) for v in rest))
     else:
@@ -211,4 +212,7 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    try:
+        main(sys.argv[1:])
+    except LaunchError as exc:  # the webserver unreachable or refusing: one line, exit 1
+        raise SystemExit(f"{sys.argv[1]}: {exc}") from None

@@ -6,6 +6,9 @@
 #   the postgres container, restart PostgreSQL and launch again at once (must succeed, no run
 #   left NOT_STARTED), take the stack down WITHOUT -v and up again, check that rows and run
 #   history survived, check the logs hold no password, then `docker compose down -v`.
+# GraphQL reads go through stockpipe.testing.webserver (the tests' client) and the second launch
+# is the host's `stockpipe launch`: both from the project's venv, `make install` first (the make
+# target does it).
 # Runs as its own compose project with its own env file (docker/smoke.env), its own image
 # name and free local ports, so it never touches a real stack, its volumes, its image or the
 # developer's .env. The image stays for the next run's build cache (`docker image rm
@@ -23,6 +26,9 @@ compose=(docker compose --env-file docker/smoke.env --profile fake)
 UI=http://127.0.0.1:$STOCKPIPE_UI_PORT
 EXPECTED_ROWS=$'IBM|40\nMSFT|40'   # docker/smoke.env symbols x the fake's --history-length
 WAIT=${SMOKE_WAIT_SEC:-420}
+BIN=${SMOKE_VENV:-.venv}/bin
+[ -x "$BIN/python" ] || { echo "compose-smoke: no $BIN/python: run \`make install\` first" >&2; exit 2; }
+webserver() { "$BIN/python" -m stockpipe.testing.webserver "$@"; }
 
 t0=$SECONDS
 step() { printf '[smoke %4ds] %s\n' "$((SECONDS - t0))" "$*"; }
@@ -50,7 +56,7 @@ psql_rows() {
 up_and_wait() {
   # --wait returns once every service is healthy (postgres, code server, daemon, webserver, fake)
   "${compose[@]}" up --detach --wait --wait-timeout "$WAIT"
-  python3 docker/smoke_graphql.py wait-job "$UI" stock_job 120 >/dev/null
+  webserver wait-job "$UI" stock_job 120 >/dev/null
 }
 
 smoke_image_before=$(image_id "$STOCKPIPE_IMAGE")
@@ -100,11 +106,11 @@ step "stock_data: $(echo "$rows" | tr '\n' ' ')"
 step "docker compose restart postgres"
 "${compose[@]}" restart postgres
 "${compose[@]}" up --detach --wait --wait-timeout "$WAIT" postgres
-step "PostgreSQL healthy again: launch stock_job at once"
-after_restart=$(python3 docker/smoke_graphql.py run "$UI" stock_job "$WAIT" \
-  dagster/asset_partition_range_start=IBM dagster/asset_partition_range_end=MSFT | head -1)
-step "run $after_restart: SUCCESS"
-unfinished=$(python3 docker/smoke_graphql.py unfinished "$UI" stock_job)
+step "PostgreSQL healthy again: stockpipe launch --wait at once, from the host (published port)"
+after_restart=$("$BIN/stockpipe" launch --url "$UI" --wait --timeout "$WAIT") \
+  || fail "stockpipe launch --wait after the restart: exit $?"
+step "run ${after_restart##*/}: SUCCESS"
+unfinished=$(webserver unfinished "$UI" stock_job)
 [ -z "$unfinished" ] || fail "runs left unfinished after the restart: $unfinished"
 
 # No secret of docker/smoke.env in any service's log (checked before `down`, which drops the
@@ -124,7 +130,7 @@ step "stack healthy again"
 
 rows=$(psql_rows)
 [ "$rows" = "$EXPECTED_ROWS" ] || fail "after restart, stock_data rows: got '$rows'"
-status=$(python3 docker/smoke_graphql.py status "$UI" "$run_id")
+status=$(webserver status "$UI" "$run_id")
 [ "$status" = SUCCESS ] || fail "after restart, run $run_id is '$status'"
 step "after restart: rows intact, run $run_id still in history as $status"
 

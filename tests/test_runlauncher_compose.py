@@ -15,6 +15,8 @@ from dagster._config import process_config
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.utils import parse_env_var
 from dagster_docker import DockerRunLauncher
+from docker.models.containers import _create_container_args
+from docker.types import ContainerConfig
 
 from stockpipe.settings import Settings
 
@@ -106,6 +108,33 @@ def test_run_containers_are_removed_and_watched() -> None:
     # One pool slot per run: the PostgreSQL call gate, not the pool, keeps the API quota.
     concurrency = INSTANCE["concurrency"]
     assert concurrency["pools"]["default_limit"] == concurrency["runs"]["max_concurrent_runs"]
+
+
+def test_run_containers_do_not_inherit_the_images_healthcheck(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The image's HEALTHCHECK asks the webserver's port: inherited by a run container (no
+    # webserver in it), it turned "unhealthy" while its run went fine. Read from the instance
+    # the daemon loads, turned into the engine's create request by docker-py itself.
+    for name in ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD"):
+        monkeypatch.setenv(name, "x")
+    monkeypatch.setenv("POSTGRES_DB", "x")
+    monkeypatch.setenv("STOCKPIPE_RUN_IMAGE", "stockpipe:local")
+    monkeypatch.setenv("STOCKPIPE_RUN_NETWORK", "stockpipe-runs")
+    _instance_writer().main([str(INSTANCE_FILE), str(tmp_path / "dagster.yaml")])
+    config, _custom_class = dagster_instance_config(str(tmp_path))
+    launcher_config = config["run_launcher"]["config"]
+    launcher = DockerRunLauncher(
+        **process_config(DockerRunLauncher.config_type(), launcher_config).value
+    )
+    api = "1.44"
+    create = _create_container_args(
+        {"image": "stockpipe:local", "command": ["dagster"], "version": api}
+        | launcher.container_kwargs
+    )
+    request = ContainerConfig(api, **create)
+    assert (request.get("Healthcheck") or {}).get("Test") == ["NONE"]  # none, not "inherit"
+    assert request["HostConfig"]["AutoRemove"] is True
 
 
 def test_the_storage_is_the_default_instances() -> None:

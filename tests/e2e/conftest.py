@@ -20,9 +20,10 @@ import yaml
 from psycopg.conninfo import make_conninfo
 
 from stockpipe import processes as child_processes
+from stockpipe.cli.webserver_api import JobHandle, LaunchError
 from stockpipe.store.embedded import EmbeddedServer, start_throwaway_server
 from stockpipe.testing.fake_alphavantage import FakeAlphaVantage
-from tests.e2e.graphql import DagsterGraphQL, Repository
+from stockpipe.testing.webserver import WebserverProbe
 from tests.e2e.processes import ManagedProcess, free_port, start_process, wait_until
 from tests.fixtures.alert_receivers import (
     SMTP_PASSWORD,
@@ -48,8 +49,8 @@ STARTUP_TIMEOUT = 120.0
 class Stack:
     ui_url: str
     conninfo: str
-    graphql: DagsterGraphQL
-    repository: Repository
+    graphql: WebserverProbe
+    stock_job: JobHandle
     fake: FakeAlphaVantage
     symbols: tuple[str, ...]
     alerts: WebhookReceiver  # the Slack webhook the daemon's alert sensors post to
@@ -187,15 +188,15 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             )
         )
         ui_url = f"http://127.0.0.1:{ui_port}"
-        graphql = DagsterGraphQL(ui_url)
+        graphql = WebserverProbe(ui_url)
 
-        def stock_job_loaded() -> Repository | None:
+        def stock_job_loaded() -> JobHandle | None:
             try:
                 return graphql.jobs().get("stock_job")
-            except OSError:  # webserver not listening yet
+            except LaunchError:  # webserver not listening yet
                 return None
 
-        repository = wait_until(
+        stock_job = wait_until(
             stock_job_loaded,
             timeout=STARTUP_TIMEOUT,
             what="webserver serving stock_job from the code server",
@@ -211,7 +212,7 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 dbname=DB_NAME,
             ),
             graphql=graphql,
-            repository=repository,
+            stock_job=stock_job,
             fake=fake,
             symbols=SYMBOLS,
             alerts=alerts,

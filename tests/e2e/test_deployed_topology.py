@@ -8,23 +8,21 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from stockpipe.cli.webserver_api import FINISHED, all_partitions_tags
 from tests.e2e.conftest import HISTORY_LENGTH, Stack
-from tests.e2e.graphql import FINISHED
 from tests.e2e.processes import wait_until
 
 pytestmark = pytest.mark.e2e
 
 RUN_TIMEOUT = 180.0
-# The tags a single-run backfill of every symbol carries (what daily_stock_schedule sets).
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def test_stock_job_launched_through_graphql_loads_every_symbol_into_postgres(
     e2e_stack: Stack,
 ) -> None:
-    tags = {RANGE_START_TAG: e2e_stack.symbols[0], RANGE_END_TAG: e2e_stack.symbols[-1]}
-    run_id = e2e_stack.graphql.launch_run("stock_job", e2e_stack.repository, tags)
+    # The tags of a single-run backfill of every symbol (what daily_stock_schedule sets).
+    tags = all_partitions_tags(list(e2e_stack.symbols))
+    run_id = e2e_stack.graphql.launch(e2e_stack.stock_job, tags)
 
     status = wait_until(
         lambda: (s := e2e_stack.graphql.run_status(run_id)) in FINISHED and s,
@@ -52,13 +50,13 @@ def test_the_daemon_is_healthy_and_runs_daily_stock_schedule(e2e_stack: Stack) -
         timeout=60.0,
         what="every required daemon reporting healthy",
     )
-    schedule = e2e_stack.graphql.schedules(e2e_stack.repository)["daily_stock_schedule"]
+    schedule = e2e_stack.graphql.schedules(e2e_stack.stock_job)["daily_stock_schedule"]
     assert schedule["cronSchedule"] == "0 6 * * *"
     assert schedule["scheduleState"]["status"] == "RUNNING"
 
 
 def test_the_daemon_runs_the_schedules_of_the_chosen_series_only(e2e_stack: Stack) -> None:
-    schedules = e2e_stack.graphql.schedules(e2e_stack.repository)
+    schedules = e2e_stack.graphql.schedules(e2e_stack.stock_job)
     states = {
         name: (schedule["cronSchedule"], schedule["scheduleState"]["status"])
         for name, schedule in schedules.items()

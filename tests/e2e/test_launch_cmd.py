@@ -13,8 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from stockpipe.cli.webserver_api import FINISHED
 from tests.e2e.conftest import HISTORY_LENGTH, Stack
-from tests.e2e.graphql import FINISHED
 from tests.e2e.processes import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -53,7 +53,8 @@ def test_launch_wait_runs_the_weekly_job_for_every_symbol_and_prints_its_url(
         f" run {run_id}"
     )
     assert result.stderr.splitlines()[-1] == f"run {run_id}: SUCCESS"
-    [run] = [r for r in e2e_stack.graphql.runs("weekly_stock_job") if r["runId"] == run_id]
+    [run] = e2e_stack.graphql.runs({"runIds": [run_id]})
+    assert run["jobName"] == "weekly_stock_job"
     assert run["status"] == "SUCCESS"
     assert (run["tags"][RANGE_START_TAG], run["tags"][RANGE_END_TAG]) == (first, last)
     with psycopg.connect(e2e_stack.conninfo) as conn:

@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import pytest
 
+from stockpipe.cli.webserver_api import FINISHED, all_partitions_tags
 from tests.e2e.conftest import Stack
-from tests.e2e.graphql import FINISHED
 from tests.e2e.processes import wait_until
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT = 180.0
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def launch_and_finish(stack: Stack) -> str:
-    tags = {RANGE_START_TAG: stack.symbols[0], RANGE_END_TAG: stack.symbols[-1]}
-    run_id = stack.graphql.launch_run("stock_job", stack.repository, tags)
+    tags = all_partitions_tags(list(stack.symbols))  # one run for every symbol
+    run_id = stack.graphql.launch(stack.stock_job, tags)
     return str(
         wait_until(
             lambda: (s := stack.graphql.run_status(run_id)) in FINISHED and s,
@@ -48,5 +46,5 @@ def test_the_first_launch_after_a_database_restart_succeeds(e2e_stack: Stack) ->
     # the chance to find the dead connections first.
     assert launch_and_finish(stack) == "SUCCESS"
     assert launch_and_finish(stack) == "SUCCESS"
-    runs = stack.graphql.runs("stock_job")
+    runs = stack.graphql.runs({"pipelineName": "stock_job"})
     assert [run["runId"] for run in runs if run["status"] not in FINISHED] == []

@@ -9,25 +9,23 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from stockpipe.cli.webserver_api import FINISHED, all_partitions_tags
 from stockpipe.defs.alerts import RUN_SENSOR
 from stockpipe.testing.faults import Fault
 from tests.e2e.conftest import Stack
-from tests.e2e.graphql import FINISHED
 from tests.e2e.processes import wait_until
 from tests.fixtures.alert_receivers import Received
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT = 180.0
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 FAILED_TITLE = "*stockpipe: run of stock_job failed*"
 RECOVERED_TITLE = "*stockpipe: stock_job recovered*"
 
 
 def run_to_the_end(stack: Stack) -> tuple[str, str]:
-    tags = {RANGE_START_TAG: stack.symbols[0], RANGE_END_TAG: stack.symbols[-1]}
-    run_id = stack.graphql.launch_run("stock_job", stack.repository, tags)
+    tags = all_partitions_tags(list(stack.symbols))  # one run for every symbol
+    run_id = stack.graphql.launch(stack.stock_job, tags)
     status = wait_until(
         lambda: (s := stack.graphql.run_status(run_id)) in FINISHED and s,
         timeout=TIMEOUT,
@@ -47,7 +45,7 @@ def test_the_daemon_alerts_once_per_failing_incident_and_once_on_recovery(
     stack = e2e_stack
     # The sensor's first tick marks where it starts watching: runs must end after it.
     wait_until(
-        lambda: stack.graphql.sensor_ticks(stack.repository, RUN_SENSOR),
+        lambda: stack.graphql.sensor_ticks(stack.stock_job, RUN_SENSOR),
         timeout=TIMEOUT,
         what=f"the daemon's first tick of {RUN_SENSOR}",
     )

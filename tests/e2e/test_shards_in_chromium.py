@@ -18,13 +18,13 @@ import psycopg
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from stockpipe.cli.webserver_api import LaunchError, Webserver
 from stockpipe.defs.shards import shard_keys, shard_of
 from stockpipe.market_calendar import latest_completed_session
 from stockpipe.store.embedded import start_throwaway_server
 from stockpipe.testing import FakeAlphaVantage
 from stockpipe.testing.listings import ListedCompany
 from tests.e2e.conftest import ARTIFACTS, BIN, REPO_ROOT
-from tests.e2e.graphql import DagsterGraphQL
 from tests.e2e.processes import ManagedProcess, free_port, start_process, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -122,12 +122,12 @@ def sharded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShardedS
             log_dir=logs,
         )
         ui_url = f"http://127.0.0.1:{port}"
-        graphql = DagsterGraphQL(ui_url)
+        graphql = Webserver(ui_url)
 
         def stock_job_loaded() -> bool:
             try:
                 return "stock_job" in graphql.jobs()
-            except OSError:  # not listening yet
+            except LaunchError:  # not listening yet
                 return False
 
         wait_until(stock_job_loaded, timeout=TIMEOUT, what="the webserver", watch=[webserver])

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from stockpipe.cli.webserver_api import FINISHED
 from tests.e2e.conftest import ARTIFACTS, Stack
-from tests.e2e.graphql import FINISHED
 from tests.e2e.processes import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -82,7 +82,7 @@ def test_the_ui_shows(e2e_stack: Stack, page: Page, path: str, name: str, screen
 def test_the_readme_clicks_load_every_symbol(e2e_stack: Stack, page: Page) -> None:
     # What the README tells a newcomer: Jobs -> stock_job -> Materialize... -> All ->
     # Launch backfill (the menu item "Materialize all" it used to name does not exist).
-    before = {run["runId"] for run in e2e_stack.graphql.runs("stock_job")}
+    before = {run["runId"] for run in e2e_stack.graphql.runs({"pipelineName": "stock_job"})}
     page.goto(e2e_stack.ui_url + "/jobs")
     job = page.get_by_text("stock_job", exact=True).first
     job.wait_for(state="visible")
@@ -95,7 +95,7 @@ def test_the_readme_clicks_load_every_symbol(e2e_stack: Stack, page: Page) -> No
             lambda: next(
                 (
                     r
-                    for r in e2e_stack.graphql.runs("stock_job")
+                    for r in e2e_stack.graphql.runs({"pipelineName": "stock_job"})
                     if r["runId"] not in before and r["status"] in FINISHED
                 ),
                 None,
