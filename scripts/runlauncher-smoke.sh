@@ -6,8 +6,8 @@
 #   STOCK_SYMBOLS_PER_RUN=16: 4 runs), and check: every run SUCCESS in a container of its own,
 #   the 4 ranges covering the 64 shards once, at least 2 runs at once, exactly 200 x 40 rows,
 #   the fake's call log (200 calls, one per symbol, within
-#   API_DAILY_BUDGET; the gate's ledger never over API_CALLS_PER_MINUTE in any 60 s, the fake's
-#   log at most 5% over it: a reserved call can leave late), no run container left,
+#   API_DAILY_BUDGET; neither the gate's ledger nor the fake's log ever over
+#   API_CALLS_PER_MINUTE in any 60 s), no run container left,
 #   no secret in any log or in Dagster's event log and run storage. Then, with the stack
 #   restarted on 100 other symbols (per-symbol partitions) and a premium key's per-minute cap,
 #   measures 2 run containers against 1 on a CPU-bound full-history load (5,000 bars per
