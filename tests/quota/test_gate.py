@@ -62,7 +62,7 @@ def test_calls_are_spaced_by_the_polite_delay(db: Database) -> None:
 
 
 def test_calls_are_paced_evenly_by_the_per_minute_cap(db: Database) -> None:
-    """Two a minute: a call every 30 s (and a second of guard, MINUTE_GUARD_SEC),
+    """Two a minute: a call every 30 s (and two seconds of guard, MINUTE_GUARD_SEC),
     never two at once and the rest of the minute idle (bursts draw notices)."""
     clock = FakeClock()
     gate = PostgresCallGate(db, make_settings(API_CALLS_PER_MINUTE=2), clock=clock)
@@ -70,7 +70,7 @@ def test_calls_are_paced_evenly_by_the_per_minute_cap(db: Database) -> None:
     clock.advance(seconds=10)
     gate.acquire()
     gate.acquire()
-    assert clock.sleeps == [20.5, 30.5]
+    assert clock.sleeps == [21.0, 31.0]
 
 
 def test_a_rate_limit_reply_doubles_the_spacing_for_a_while(db: Database) -> None:
