@@ -39,6 +39,11 @@ def rows_by_symbol(db: Database) -> dict[str, int]:
     return dict(db.run(lambda c: c.execute(query).fetchall()))
 
 
+def loaded_in_state(db: Database) -> set[str]:
+    query = "SELECT symbol FROM symbol_state WHERE last_status = 'loaded'"
+    return {row[0] for row in db.run(lambda c: c.execute(query).fetchall())}
+
+
 def test_two_processes_in_flight_never_exceed_the_budget_or_the_minute(
     fake: FakeAlphaVantage, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -108,6 +113,9 @@ def test_sigkill_with_requests_in_flight_loses_nothing_and_the_rerun_completes(
     stored = rows_by_symbol(db)
     assert set(stored.values()) <= {HISTORY}  # a symbol is stored whole or not at all
     assert stored  # some symbols were stored before the kill
+    # Bars and their state commit together (several symbols a transaction when storing falls
+    # behind): no symbol is stored without its state saying so, nor the other way round.
+    assert loaded_in_state(db) == set(stored)
 
     fake.set_delay(0.0)
     rerun = ingest(symbols, API_MAX_IN_FLIGHT="4", API_DAILY_BUDGET="none")
