@@ -98,13 +98,32 @@ def test_a_throttle_mid_run_slows_every_worker_and_loses_no_symbol(
     assert ledger_rows(db) == len(fake.calls())
 
 
+@pytest.mark.parametrize(
+    ("count", "delay", "kill_after", "per_minute"),
+    [
+        pytest.param(30, 0.5, 10, "1000", id="replies-slower-than-storing"),
+        # Instant replies, no pacing to speak of: the fetches outrun the storing thread, which
+        # stores the waiting symbols several to a transaction (stockpipe.ingest.store_batch).
+        pytest.param(150, 0.0, 40, "100000", id="storing-behind-the-fetches"),
+    ],
+)
 def test_sigkill_with_requests_in_flight_loses_nothing_and_the_rerun_completes(
-    fake: FakeAlphaVantage, db: Database
+    fake: FakeAlphaVantage,
+    db: Database,
+    count: int,
+    delay: float,
+    kill_after: int,
+    per_minute: str,
 ) -> None:
-    symbols = [f"K{n:02d}" for n in range(30)]
-    fake.set_delay(0.5)
-    run = ingest(symbols, API_MAX_IN_FLIGHT="4", API_DAILY_BUDGET="none")
-    assert fake.wait_for_calls(10, timeout=120), run.communicate(timeout=5)[0]
+    symbols = [f"K{n:03d}" for n in range(count)]
+    env = {
+        "API_MAX_IN_FLIGHT": "4",
+        "API_DAILY_BUDGET": "none",
+        "API_CALLS_PER_MINUTE": per_minute,
+    }
+    fake.set_delay(delay)
+    run = ingest(symbols, **env)
+    assert fake.wait_for_calls(kill_after, timeout=120), run.communicate(timeout=5)[0]
     run.send_signal(signal.SIGKILL)
     run.wait(timeout=30)
 
@@ -118,7 +137,7 @@ def test_sigkill_with_requests_in_flight_loses_nothing_and_the_rerun_completes(
     assert loaded_in_state(db) == set(stored)
 
     fake.set_delay(0.0)
-    rerun = ingest(symbols, API_MAX_IN_FLIGHT="4", API_DAILY_BUDGET="none")
+    rerun = ingest(symbols, **env)
     output = rerun.communicate(timeout=300)[0].decode(errors="replace")
 
     assert rerun.returncode == 0, output

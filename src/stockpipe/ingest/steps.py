@@ -359,6 +359,17 @@ def finish(ctx: IngestContext, prepared: Prepared, run: SeriesRun | None = None)
     return result
 
 
+def store_failed(prepared: Prepared, exc: DatabaseError) -> Prepared:
+    """`prepared` with its result decided: storing it failed with `exc` (as _store says)."""
+    if prepared.result is not None or prepared.plan is None or prepared.series is None:
+        return prepared
+    result = _result(
+        prepared.symbol, SymbolStatus.FAILED, f"database: {exc}", plan=prepared.plan,
+        skipped=prepared.series.skipped, limited=prepared.history_limited,
+    )  # fmt: skip
+    return replace(prepared, result=result, series=None)
+
+
 def fetched_result(prepared: Prepared) -> SymbolResult:
     """The result `prepare` already decided, with what is only known once the fetch is over:
     the calls spent and the fallback to compact."""

@@ -1,21 +1,23 @@
-"""Store several fetched symbols in one transaction: the run's storing thread catching up.
+"""Store the fetched symbols waiting for the run's storing thread in one transaction.
 
 With many requests in flight the fetches outrun one thread that stores each symbol in its own
 transactions (its bars, then its state, its gap memory, its unpublished session: each a commit
-and several round trips). When results wait, `finish_batch` stores all of them at once: every
-symbol's bars in one upsert (one lock, one read of the stored maxima, one COPY of the new rows),
-and every symbol's symbol_state row, gap memory and unpublished session in the same
-transaction, before anything is reported.
+and several round trips). `finish_batch` stores every result waiting at once (a single one when
+the storing keeps up): all their bars in one upsert (one lock, one read of the stored maxima,
+one COPY of the new rows), and their symbol_state rows, gap memory and unpublished sessions in
+the same transaction, before anything is reported.
 
-Crash safety holds as for one symbol: the batch commits whole or not at all, so a symbol whose
-bars are stored also has its state, and one whose bars are not is simply fetched again next
-run (its call is in the ledger already: over-counted, never under). The rare bookkeeping of a
-load (a refetch mark forgotten, the daily history recorded as a backfill unit) follows the
-commit, each on its own, as it does for one symbol.
+Crash safety: the transaction commits whole or not at all, so a symbol whose bars are stored
+also has its state, and one whose bars are not is fetched again next run (its call is in the
+ledger already: over-counted, never under). The rare bookkeeping of a load (a refetch mark
+forgotten, the daily history recorded as a backfill unit) follows the commit, each on its own:
+lost to a kill in between, it costs one more call later, as it always did.
 
-A batch that fails (a permanent database error, a bug) is stored again symbol by symbol
-(stockpipe.ingest.steps.finish), so one symbol's failure stays that symbol's, with the same
-result and message as without batching.
+A batch of several symbols that fails (a permanent database error, a bug, a database that
+stayed away through the retries) is stored again symbol by symbol (stockpipe.ingest.steps
+.finish), so one symbol's failure stays that symbol's, with the same result and message as
+without batching. A batch of one that fails fails its symbol with the error at once, its state
+recorded as without batching.
 """
 
 from __future__ import annotations
@@ -39,8 +41,10 @@ from stockpipe.ingest.steps import (
     finish,
     log_result,
     settle_loaded,
+    store_failed,
     stored_result,
 )
+from stockpipe.store import DatabaseError
 from stockpipe.store.symbol_state import mark_unpublished_in, record_states_in
 from stockpipe.store.upsert import Rows, ensure_partitions, rows_of, upsert_each_in
 
@@ -52,14 +56,21 @@ def finish_batch(
 ) -> list[SymbolResult]:
     """`finish` for every symbol of `batch` (distinct symbols), in one transaction; the results
     in the batch's order. Never raises."""
-    if len(batch) == 1 or len({prepared.symbol for prepared in batch}) < len(batch):
+    if not batch:
+        return []
+    if len({prepared.symbol for prepared in batch}) < len(batch):
         return [finish(ctx, prepared, run) for prepared in batch]
     try:
         results, learned = _store_together(ctx, batch, run)
-    except Exception as exc:  # each symbol alone then says what failed, or is stored
+    except DatabaseError as exc:
+        if len(batch) == 1:  # its own failure: storing it again would fail (or wait) again
+            return [finish(ctx, store_failed(batch[0], exc), run)]
         logger.warning(
             "storing %d symbols together failed (%s); storing them one by one", len(batch), exc
         )
+        return [finish(ctx, prepared, run) for prepared in batch]
+    except Exception:  # a bug must not stop the run: each symbol alone, as without batching
+        logger.exception("storing %d symbols together failed; storing them one by one", len(batch))
         return [finish(ctx, prepared, run) for prepared in batch]
     now = ctx.clock.now()
     for prepared, result, learning in zip(batch, results, learned, strict=True):
