@@ -230,17 +230,21 @@ def upsert_each_in(
     the new rows for all of them (a run's storing thread writes many symbols per commit). Only
     groups with changed rows go through the merge, one merge each, for their counts. The
     caller ensures a partitioned table's partitions first (ensure_partitions)."""
-    if run_id is not None:
-        conn.execute("SELECT set_config('stockpipe.run_id', %s, true)", [run_id])
     statements = table_sql(table)
     filled = [group for group in groups if group]
     if not filled:
         return [UpsertResult(0, 0, 0) for _ in groups]
     symbols = sorted({bar.symbol for group in filled for bar in group.bars})
-    conn.execute(statements.lock_symbols, [symbols])
     first = filled[0].bars[0]
     params: list[object] = [symbols] if not table.per_interval else [first.interval, symbols]
-    stored = dict(conn.execute(statements.stored_max, params).fetchall())
+    # One round trip (with the transaction's BEGIN): the run's label, the locks, the maxima
+    # read after the locks are held (a statement's snapshot is taken when it starts).
+    with conn.pipeline():
+        if run_id is not None:
+            conn.execute("SELECT set_config('stockpipe.run_id', %s, true)", [run_id])
+        conn.execute(statements.lock_symbols, [symbols])
+        maxima = conn.execute(statements.stored_max, params)
+    stored = dict(maxima.fetchall())
     splits: list[tuple[Rows, Rows]] = []
     for group in groups:
         order = _order_values(group, table)
