@@ -1,6 +1,7 @@
 """Profile the library ingest with py-spy: where a bulk load spends its time, per thread.
 
     python -m benchmarks.e2e.profile [--symbols 40] [--out /tmp/ingest.txt]
+    python -m benchmarks.e2e.profile --own-cost [--symbols 2000]   # 9 throughput's own-cost pass
 
 Runs the library child (benchmarks.e2e.child) under `py-spy record --threads` against a fresh
 database and the fake server, then prints the top functions by share of samples (own time and
@@ -44,14 +45,25 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=40)
     parser.add_argument("--out", type=Path, default=Path("/tmp/stockpipe-ingest-profile.txt"))
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--own-cost",
+        action="store_true",
+        help="as 9 throughput's own-cost pass: compact, shared payloads, 4 in flight",
+    )
     args = parser.parse_args()
+    env: dict[str, object] = dict(UNLIMITED)
     with Bench(SCALES["quick"]) as bench:
         conninfo = bench.fresh_database("profile")
-        bench.fake.prerender(symbols("P", args.symbols))  # as in the bulk-load benchmark
+        if args.own_cost:
+            bench.fake.reset(per_minute=None, delay=0.0, shared_payloads=True)
+            env.update(API_OUTPUT_SIZE="compact", API_DAILY_BUDGET="none", API_MAX_IN_FLIGHT=4)
+        else:
+            bench.fake.prerender(symbols("P", args.symbols))  # as in the bulk-load benchmark
         command = [
             str(Path(sys.executable).parent / "py-spy"),
             "record",
             "--threads",
+            *(["--idle"] if args.own_cost else []),  # waits count: who waits on whom
             "--format",
             "raw",
             "--rate",
@@ -66,7 +78,7 @@ def main() -> None:
             str(args.symbols),
         ]
         processes.run(
-            command, env=bench.env(conninfo, **UNLIMITED), cwd=REPO, timeout=None
+            command, env=bench.env(conninfo, **env), cwd=REPO, timeout=None
         ).check_returncode()
     summarise(args.out, args.top)
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import orjson
 import pytest
 
+from stockpipe.series import DAILY_TABLE
 from stockpipe.store import (
     Database,
     UpsertResult,
@@ -17,6 +18,7 @@ from stockpipe.store import (
     latest_bar_ts_by_symbol,
     upsert_bars,
 )
+from stockpipe.store.upsert import Rows, upsert_each_in
 from tests.store.bars import START, make_bar, make_bars
 
 
@@ -155,3 +157,30 @@ def test_first_and_latest_timestamps_per_symbol(db: Database) -> None:
         "IBM": START + timedelta(days=3),
         "AAPL": None,
     }
+
+
+def test_several_symbols_in_one_transaction_get_each_their_own_counts(db: Database) -> None:
+    """upsert_each_in (a run's storing thread, several symbols a commit): new rows of every
+    symbol go in one COPY, and each group's counts are its own, whichever path its rows take."""
+    upsert_bars(db, make_bars(("MSFT",), days=5))
+    upsert_bars(db, [b for b in make_bars(("AAPL",), days=6) if b.ts != START + timedelta(days=3)])
+    msft = make_bars(("MSFT",), days=8)
+    msft[2] = make_bar("MSFT", day=2, close="123.4500")
+    groups = [
+        Rows(make_bars(("IBM",), days=4)),  # new: all fresh
+        Rows(msft),  # three new days, one changed, four unchanged
+        Rows([]),
+        Rows(make_bars(("AAPL",), days=6)),  # a day missing in the middle: merged in
+    ]
+
+    counts = db.run(lambda conn: upsert_each_in(conn, groups, DAILY_TABLE, run_id=None))
+
+    assert counts == [
+        UpsertResult(inserted=4, updated=0, unchanged=0),
+        UpsertResult(inserted=3, updated=1, unchanged=4),
+        UpsertResult(inserted=0, updated=0, unchanged=0),
+        UpsertResult(inserted=1, updated=0, unchanged=5),
+    ]
+    assert (bar_count(db, "IBM"), bar_count(db, "MSFT"), bar_count(db, "AAPL")) == (4, 8, 6)
+    closes = {(symbol, ts): close for symbol, ts, close in stored(db, "close")}
+    assert closes[("MSFT", msft[2].ts)] == Decimal("123.4500")

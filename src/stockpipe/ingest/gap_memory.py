@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
 
 from stockpipe.ingest.context import IngestContext
 from stockpipe.ingest.gaps import (
@@ -31,7 +34,11 @@ from stockpipe.ingest.gaps import (
 from stockpipe.ingest.plan import FetchPlan, OutputSize
 from stockpipe.ingest.results import SymbolResult, SymbolStatus
 from stockpipe.store import Database, DatabaseError
-from stockpipe.store.sessions import read_stored_sessions, record_session_memory
+from stockpipe.store.sessions import (
+    read_stored_sessions,
+    record_session_memory,
+    write_session_memory,
+)
 
 logger = logging.getLogger("stockpipe.ingest")
 
@@ -47,6 +54,66 @@ def full_history_allowed_for(ctx: IngestContext) -> bool:
     return full_history_allowed(ctx.output_size, ctx.gate.full_history_denied())
 
 
+@dataclass(frozen=True, slots=True)
+class GapLearning:
+    """What one symbol's fetch taught about its sessions (see the module docstring): the
+    memory to write, and the notes for its result."""
+
+    symbol: str
+    vendor_missing: list[date] = field(default_factory=list)
+    present: set[date] = field(default_factory=set)
+    reported: list[date] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warning: str = ""  # premium-only sessions reported for the first time
+
+    def write(self, conn: psycopg.Connection[Any], at: datetime, run_id: str | None) -> None:
+        """The memory, inside the caller's transaction (a batch of symbols' writes)."""
+        write_session_memory(
+            conn, self.symbol, vendor_missing=self.vendor_missing, present=self.present,
+            reported=self.reported, at=at, run_id=run_id,
+        )  # fmt: skip
+
+    def applied_to(self, result: SymbolResult) -> SymbolResult:
+        if not self.notes:
+            return result
+        return replace(result, message="; ".join([m for m in (result.message, *self.notes) if m]))
+
+
+def learn_gaps(
+    ctx: IngestContext,
+    result: SymbolResult,
+    plan: FetchPlan,
+    gaps: SessionGaps,
+    *,
+    answer: Answer | None,
+    delivered: OutputSize | None,
+    full_denied: bool,
+) -> GapLearning:
+    """What note_gaps records and adds to the result, without writing or logging it."""
+    symbol = result.symbol
+    loaded = result.status is SymbolStatus.LOADED and answer is not None
+    learning = GapLearning(symbol)
+    if loaded and answer is not None:
+        whole = delivered == "full"
+        learning.vendor_missing.extend(answer_lacks(answer, gaps, whole_history=whole))
+        learning.present.update(
+            day for day in gaps.vendor_missing | gaps.reported if answer.holds(day)
+        )
+        if learning.vendor_missing:
+            learning.notes.append(vendor_missing_message(learning.vendor_missing))
+    out_of_reach: Sequence[date] = ()
+    if not (loaded and delivered == "full") and not full_history_allowed(
+        ctx.output_size, full_denied
+    ):
+        out_of_reach = plan.far
+    learning.reported.extend(day for day in out_of_reach if day not in gaps.reported)
+    if learning.reported:
+        message = premium_only_message(out_of_reach, ctx.output_size)
+        learning.notes.append(message)
+        return replace(learning, warning=message)
+    return learning
+
+
 def note_gaps(
     ctx: IngestContext,
     result: SymbolResult,
@@ -60,38 +127,23 @@ def note_gaps(
     """Learn from one symbol's fetch (or its absence) what the module docstring says; return
     the result with what was learned added to its message. Never raises: a failed write costs
     at most one more call or one more report."""
-    symbol = result.symbol
-    loaded = result.status is SymbolStatus.LOADED and answer is not None
-    notes: list[str] = []
-    lacking: list[date] = []
-    present: set[date] = set()
-    if loaded and answer is not None:
-        lacking = answer_lacks(answer, gaps, whole_history=delivered == "full")
-        present = {day for day in gaps.vendor_missing | gaps.reported if answer.holds(day)}
-        if lacking:
-            notes.append(vendor_missing_message(lacking))
-    out_of_reach: Sequence[date] = ()
-    if not (loaded and delivered == "full") and not full_history_allowed(
-        ctx.output_size, full_denied
-    ):
-        out_of_reach = plan.far
-    unreported = [day for day in out_of_reach if day not in gaps.reported]
-    if unreported:
-        message = premium_only_message(out_of_reach, ctx.output_size)
-        logger.warning("%s: %s", symbol, message)
-        notes.append(message)
+    learning = learn_gaps(
+        ctx, result, plan, gaps, answer=answer, delivered=delivered, full_denied=full_denied
+    )
+    if learning.warning:
+        logger.warning("%s: %s", result.symbol, learning.warning)
     try:
         record_session_memory(
             ctx.db,
-            symbol,
-            vendor_missing=lacking,
-            present=present,
-            reported=unreported,
+            result.symbol,
+            vendor_missing=learning.vendor_missing,
+            present=learning.present,
+            reported=learning.reported,
             at=ctx.clock.now(),
             run_id=ctx.run_id,
         )
     except DatabaseError as exc:
-        logger.error("%s: could not record what this fetch showed of its sessions: %s", symbol, exc)
-    if not notes:
-        return result
-    return replace(result, message="; ".join([m for m in (result.message, *notes) if m]))
+        logger.error(
+            "%s: could not record what this fetch showed of its sessions: %s", result.symbol, exc
+        )
+    return learning.applied_to(result)

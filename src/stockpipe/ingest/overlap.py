@@ -2,7 +2,9 @@
 
 `overlapped`: one background thread and a bounded queue, so at most `depth` produced items wait
 at any time: memory stays per-item however long the list is. `fanned_out`: up to N threads
-(API_MAX_IN_FLIGHT requests in flight), results in the order they finish, at most N waiting.
+(API_MAX_IN_FLIGHT requests in flight), results in the order they finish, at most N waiting;
+`fanned_out_batches` hands over every result ready at once (a consumer that stores them in
+one transaction catches up instead of falling further behind).
 
 No wait here is unbounded: with `item_timeout`, an item the producer has not delivered within
 that time is given up (`on_timeout` stands in for its value), the stuck thread is abandoned
@@ -128,6 +130,28 @@ def overlapped(
 _DONE = object()
 
 
+def _ready(
+    results: queue.Queue[tuple[int, _Box[B] | _Raised]],
+    first: tuple[int, _Box[B] | _Raised],
+    delivered: set[int],
+    most: int,
+) -> tuple[list[B], _Raised | None]:
+    """`first` and the results already waiting behind it, up to `most` or an error."""
+    batch: list[B] = []
+    index, entry = first
+    while True:
+        delivered.add(index)
+        if isinstance(entry, _Raised):
+            return batch, entry
+        batch.append(entry.value)
+        if len(batch) >= most:
+            return batch, None
+        try:
+            index, entry = results.get_nowait()
+        except queue.Empty:
+            return batch, None
+
+
 def fanned_out(
     items: Sequence[A],
     produce: Callable[[A], B],
@@ -144,10 +168,37 @@ def fanned_out(
 
     With `item_timeout`: when no result arrives for that long, every item not delivered yet
     yields on_timeout(item, item_timeout) and the workers are abandoned (daemons)."""
+    batches = fanned_out_batches(
+        items, produce, workers=workers, name=name, item_timeout=item_timeout,
+        on_timeout=on_timeout,
+    )  # fmt: skip
+    try:
+        for batch in batches:
+            yield from batch
+    finally:
+        batches.close()
+
+
+def fanned_out_batches(
+    items: Sequence[A],
+    produce: Callable[[A], B],
+    *,
+    workers: int,
+    name: str = "stockpipe-producer",
+    item_timeout: float | None = None,
+    on_timeout: Callable[[A, float], B] | None = None,
+) -> Generator[list[B], None, None]:
+    """`fanned_out`, handing the consumer every result that is ready at once: it waits for the
+    first, then takes those already waiting too (at most 2 x `workers`: the ones queued and
+    those finished meanwhile). A consumer that keeps up gets them one by one, as they come; one
+    that falls behind (storing slower than fetching) gets them in batches it can store in one
+    transaction, so it catches up, and the producers still wait for it: memory stays bounded
+    by the worker count. An error in `produce` ends a batch and is raised at its turn."""
     if workers <= 1:
-        yield from overlapped(
+        for value in overlapped(
             items, produce, name=name, item_timeout=item_timeout, on_timeout=on_timeout
-        )
+        ):
+            yield [value]
         return
     if (item_timeout is None) != (on_timeout is None):
         raise ValueError("item_timeout and on_timeout go together")
@@ -179,6 +230,7 @@ def fanned_out(
     for thread in threads:
         thread.start()
     delivered: set[int] = set()
+    most = 2 * workers
     try:
         while len(delivered) < len(items):
             try:
@@ -193,13 +245,13 @@ def fanned_out(
                     len(late),
                     ", ".join(str(item) for item in late[:10]),
                 )
-                for item in late:
-                    yield on_timeout(item, item_timeout)
+                yield [on_timeout(item, item_timeout) for item in late]
                 return
-            delivered.add(index)
-            if isinstance(entry, _Raised):
-                raise entry.error
-            yield entry.value
+            batch, raised = _ready(results, (index, entry), delivered, most)
+            if batch:
+                yield batch
+            if raised is not None:
+                raise raised.error
     finally:
         stop.set()
         for thread in threads:

@@ -68,7 +68,7 @@ def note_publication(
     """After record_result (so the symbol's row exists): if a call at `at` loaded bars that
     still lack `target`, remember it. A reached target needs no clearing: no call is planned
     then, and a later target never matches. A failure is only logged: it costs one more call."""
-    if result.status is not SymbolStatus.LOADED or (result.latest_bar or target) >= target:
+    if not unpublished_now(result, target):
         return
     try:
         mark_unpublished(db, result.symbol, target, at, series)
@@ -76,6 +76,11 @@ def note_publication(
         logger.error(
             "%s: could not record that %s is not published yet: %s", result.symbol, target, exc
         )
+
+
+def unpublished_now(result: SymbolResult, target: date) -> bool:
+    """Whether `result` loaded bars that still lack `target`: a session to remember."""
+    return result.status is SymbolStatus.LOADED and (result.latest_bar or target) < target
 
 
 def remembered_unpublished(

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from stockpipe.ingest.adjusted_refetch import refetch_marks
 from stockpipe.ingest.context import IngestContext
-from stockpipe.ingest.overlap import fanned_out
+from stockpipe.ingest.overlap import fanned_out_batches
 from stockpipe.ingest.premium import active_denial
 from stockpipe.ingest.publication import remembered_unpublished
 from stockpipe.ingest.rejection import remembered_rejections
@@ -33,6 +33,7 @@ from stockpipe.ingest.steps import (
     finish,
     prepare,
 )
+from stockpipe.ingest.store_batch import finish_batch
 from stockpipe.market_calendar import latest_completed_session
 from stockpipe.series import DAILY, Series
 from stockpipe.store import DatabaseError, latest_bar_ts_by_symbol
@@ -106,7 +107,9 @@ def ingest_symbols(
 
     Fetches run on up to API_MAX_IN_FLIGHT threads (stockpipe.ingest.overlap.fanned_out; the
     call gate paces their starts) while this thread stores what they fetched: at most that
-    many fetched symbols wait, so a slow database slows the fetching down. A symbol a throttle
+    many fetched symbols wait, so a slow database slows the fetching down. The symbols waiting
+    when this thread gets to them are stored together, in one transaction
+    (stockpipe.ingest.store_batch). A symbol a throttle
     deferred is tried once more at the end of the run. Once the budget is spent (or the API
     says the day's quota is gone, or rejects the key) no further call is made: the remaining
     symbols that need one come back DEFERRED (FAILED for a rejected key); those already up to
@@ -173,7 +176,7 @@ def _ingest_many(
     pending, last_pass = list(ordered), False
     while pending:
         throttled: list[str] = []
-        fetched = fanned_out(
+        fetched = fanned_out_batches(
             pending,
             fetch,
             workers=ctx.in_flight,
@@ -182,14 +185,17 @@ def _ingest_many(
             on_timeout=abandoned,
         )
         try:
-            for prepared in fetched:
-                if prepared.throttled and not last_pass:
-                    throttled.append(prepared.symbol)
-                    continue
-                result = finish(ctx, prepared, run)
-                results.append(result)
-                if on_result is not None:
-                    on_result(result)
+            for batch in fetched:
+                ready = []
+                for prepared in batch:
+                    if prepared.throttled and not last_pass:
+                        throttled.append(prepared.symbol)
+                    else:
+                        ready.append(prepared)
+                for result in finish_batch(ctx, ready, run):
+                    results.append(result)
+                    if on_result is not None:
+                        on_result(result)
         finally:
             fetched.close()
         if throttled:

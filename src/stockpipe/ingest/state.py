@@ -27,7 +27,12 @@ __all__ = ["SymbolState", "load_states", "order_symbols", "record_result"]
 
 def record_result(db: Database, result: SymbolResult, at: datetime, series: Series = DAILY) -> None:
     """Store one symbol's outcome of `series` (see stockpipe.store.symbol_state.record_state)."""
-    update = StateUpdate(
+    record_state(db, state_update(result), at, series)
+
+
+def state_update(result: SymbolResult) -> StateUpdate:
+    """What symbol_state keeps of one result."""
+    return StateUpdate(
         symbol=result.symbol,
         status=result.status,
         message=result.message,
@@ -36,4 +41,3 @@ def record_result(db: Database, result: SymbolResult, at: datetime, series: Seri
         full_loaded=result.status is SymbolStatus.LOADED and result.output_size == "full",
         rejected=result.rejected and result.calls > 0,
     )
-    record_state(db, update, at, series)

@@ -22,6 +22,7 @@ from stockpipe.alphavantage import (
     RateLimited,
     SeriesRequest,
 )
+from stockpipe.bars import Bar
 from stockpipe.ingest.adjusted_refetch import forget_refetch
 from stockpipe.ingest.context import IngestContext
 from stockpipe.ingest.gap_memory import note_gaps
@@ -44,6 +45,7 @@ from stockpipe.quota import SLOW_SPACING_CAP_SEC
 from stockpipe.store import DatabaseError, latest_bar_ts, upsert_bars
 from stockpipe.store.backfill_units import UnitOutcome, record_unit
 from stockpipe.store.sessions import StoredSessions, read_stored_sessions
+from stockpipe.store.upsert import UpsertResult
 
 # The steps log as the ingest they belong to, so one logger name covers a whole run.
 logger = logging.getLogger("stockpipe.ingest")
@@ -330,9 +332,8 @@ def finish(ctx: IngestContext, prepared: Prepared, run: SeriesRun | None = None)
                 prepared.symbol, SymbolStatus.FAILED,
                 f"unexpected {type(exc).__name__}: {exc}", plan=prepared.plan, calls=prepared.calls,
             )  # fmt: skip
-    else:  # calls and the fallback to compact are only known once the fetch is over
-        limited = prepared.result.history_limited or prepared.history_limited
-        result = replace(prepared.result, calls=prepared.calls, history_limited=limited)
+    else:
+        result = fetched_result(prepared)
     if prepared.refetch_mark is not None and result.status is SymbolStatus.LOADED:
         forget_refetch(ctx.db, result.symbol, run, prepared.refetch_mark)
     if prepared.plan is not None and prepared.gaps is not None:
@@ -354,13 +355,50 @@ def finish(ctx: IngestContext, prepared: Prepared, run: SeriesRun | None = None)
         logger.error("%s: could not record the result: %s", result.symbol, exc)
     if prepared.plan is not None and not run.intraday:
         note_publication(ctx.db, result, prepared.plan.target, now, run.series)
+    log_result(run, result)
+    return result
+
+
+def store_failed(prepared: Prepared, exc: DatabaseError) -> Prepared:
+    """`prepared` with its result decided: storing it failed with `exc` (as _store says)."""
+    if prepared.result is not None or prepared.plan is None or prepared.series is None:
+        return prepared
+    result = _result(
+        prepared.symbol, SymbolStatus.FAILED, f"database: {exc}", plan=prepared.plan,
+        skipped=prepared.series.skipped, limited=prepared.history_limited,
+    )  # fmt: skip
+    return replace(prepared, result=result, series=None)
+
+
+def fetched_result(prepared: Prepared) -> SymbolResult:
+    """The result `prepare` already decided, with what is only known once the fetch is over:
+    the calls spent and the fallback to compact."""
+    assert prepared.result is not None
+    limited = prepared.result.history_limited or prepared.history_limited
+    return replace(prepared.result, calls=prepared.calls, history_limited=limited)
+
+
+def log_result(run: SeriesRun, result: SymbolResult) -> None:
     quiet = result.status in (SymbolStatus.LOADED, SymbolStatus.UP_TO_DATE)
     prefix = "" if run.is_daily else f"{run.label} "
     (logger.info if quiet else logger.warning)(
         "%s%s: %s (%d calls) %s",
         prefix, result.symbol, result.status.value, result.calls, result.message,
     )  # fmt: skip
-    return result
+
+
+def settle_loaded(
+    ctx: IngestContext, prepared: Prepared, result: SymbolResult, run: SeriesRun, now: datetime
+) -> None:
+    """After a symbol's bars are stored: the rare bookkeeping of a load, each in its own short
+    transaction (a refetch mark forgotten, the daily history recorded as loaded). Never raises;
+    a failure costs at most one more call later."""
+    if result.status is not SymbolStatus.LOADED:
+        return
+    if prepared.refetch_mark is not None:
+        forget_refetch(ctx.db, result.symbol, run, prepared.refetch_mark)
+    if run.is_daily:
+        _settle_daily_history(ctx, prepared, result, now)
 
 
 def _settle_daily_history(
@@ -403,6 +441,16 @@ def _store(ctx: IngestContext, prepared: Prepared, run: SeriesRun) -> SymbolResu
             plan.symbol, SymbolStatus.FAILED, f"database: {exc}", plan=plan,
             calls=prepared.calls, skipped=series.skipped, limited=limited,
         )  # fmt: skip
+    return stored_result(prepared, run, bars, upserted)
+
+
+def stored_result(
+    prepared: Prepared, run: SeriesRun, bars: list[Bar], upserted: UpsertResult
+) -> SymbolResult:
+    """A symbol's LOADED result once `bars` (its storable bars) are stored with these counts."""
+    plan, series = prepared.plan, prepared.series
+    assert plan is not None and series is not None
+    limited = prepared.history_limited
     newest = max((bar.ts for bar in bars), default=None)
     newest_date = new_york_date(newest) if newest else None
     latest = max((d for d in (plan.latest_stored, newest_date) if d is not None), default=None)

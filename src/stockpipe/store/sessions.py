@@ -198,31 +198,48 @@ def record_session_memory(
     sessions an answer held after all (`present`), and note premium-only sessions reported."""
     if not (vendor_missing or present or reported):
         return
-    series = DAILY_SERIES
 
     def write(conn: psycopg.Connection[Any]) -> None:
-        if present:
-            for table in ("vendor_missing_session", "premium_gap_notice"):
-                conn.execute(
-                    f"DELETE FROM {table} WHERE symbol = %s AND series = %s AND day = ANY(%s)",
-                    (symbol, series, sorted(present)),
-                )
-        if vendor_missing:
-            conn.execute(
-                "INSERT INTO vendor_missing_session (symbol, series, day, first_seen_at, run_id)"
-                " SELECT %s, %s, day, %s, %s FROM unnest(%s::date[]) AS day"
-                " ON CONFLICT DO NOTHING",
-                (symbol, series, at, run_id, sorted(vendor_missing)),
-            )
-        if reported:
-            conn.execute(
-                "INSERT INTO premium_gap_notice (symbol, series, day, reported_at, run_id)"
-                " SELECT %s, %s, day, %s, %s FROM unnest(%s::date[]) AS day"
-                " ON CONFLICT DO NOTHING",
-                (symbol, series, at, run_id, sorted(reported)),
-            )
+        write_session_memory(
+            conn, symbol, vendor_missing=vendor_missing, present=present, reported=reported,
+            at=at, run_id=run_id,
+        )  # fmt: skip
 
     db.run(write)
+
+
+def write_session_memory(
+    conn: psycopg.Connection[Any],
+    symbol: str,
+    *,
+    vendor_missing: Collection[date] = (),
+    present: Collection[date] = (),
+    reported: Collection[date] = (),
+    at: datetime,
+    run_id: str | None = None,
+) -> None:
+    """record_session_memory inside the caller's transaction."""
+    series = DAILY_SERIES
+    if present:
+        for table in ("vendor_missing_session", "premium_gap_notice"):
+            conn.execute(
+                f"DELETE FROM {table} WHERE symbol = %s AND series = %s AND day = ANY(%s)",
+                (symbol, series, sorted(present)),
+            )
+    if vendor_missing:
+        conn.execute(
+            "INSERT INTO vendor_missing_session (symbol, series, day, first_seen_at, run_id)"
+            " SELECT %s, %s, day, %s, %s FROM unnest(%s::date[]) AS day"
+            " ON CONFLICT DO NOTHING",
+            (symbol, series, at, run_id, sorted(vendor_missing)),
+        )
+    if reported:
+        conn.execute(
+            "INSERT INTO premium_gap_notice (symbol, series, day, reported_at, run_id)"
+            " SELECT %s, %s, day, %s, %s FROM unnest(%s::date[]) AS day"
+            " ON CONFLICT DO NOTHING",
+            (symbol, series, at, run_id, sorted(reported)),
+        )
 
 
 def vendor_missing_sessions(db: Database, symbol: str) -> list[date]:

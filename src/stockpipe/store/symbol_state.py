@@ -77,8 +77,23 @@ def record_state(db: Database, update: StateUpdate, at: datetime, series: Series
     """Store one symbol's outcome. `history_limited` sticks until a full fetch succeeds; a
     rejection sticks until a load succeeds, and only a rejection that cost a call dates it (a
     skipped, quarantined symbol must not push its own retry day further out)."""
+    params = _record_params(update, at, series)
+    db.run(lambda conn: conn.execute(_RECORD, params))
+
+
+def record_states_in(
+    conn: psycopg.Connection[Any], updates: Sequence[StateUpdate], at: datetime, series: Series
+) -> None:
+    """record_state for many symbols inside the caller's transaction, in one round trip
+    (psycopg pipelines executemany)."""
+    if updates:
+        with conn.cursor() as cursor:
+            cursor.executemany(_RECORD, [_record_params(u, at, series) for u in updates])
+
+
+def _record_params(update: StateUpdate, at: datetime, series: Series) -> dict[str, object]:
     ok = update.status in (SymbolStatus.LOADED, SymbolStatus.UP_TO_DATE)
-    params = {
+    return {
         "symbol": update.symbol,
         "series": series.name,
         "status": update.status.value,
@@ -92,7 +107,6 @@ def record_state(db: Database, update: StateUpdate, at: datetime, series: Series
         "loaded": update.status is SymbolStatus.LOADED,
         "rejected": update.rejected,
     }
-    db.run(lambda conn: conn.execute(_RECORD, params))
 
 
 def load_states(
@@ -156,17 +170,31 @@ def load_rejections(
     return [(str(r[0]), r[1], str(r[2])) for r in rows]
 
 
+_MARK_UNPUBLISHED = (
+    "UPDATE symbol_state SET unpublished_session = %s, unpublished_asked_at = %s"
+    " WHERE symbol = %s AND series = %s"
+)
+
+
 def mark_unpublished(
     db: Database, symbol: str, session: date, at: datetime, series: Series = DAILY
 ) -> None:
     """Remember that a call at `at` did not get `session` yet (the row must exist)."""
-    db.run(
-        lambda conn: conn.execute(
-            "UPDATE symbol_state SET unpublished_session = %s, unpublished_asked_at = %s"
-            " WHERE symbol = %s AND series = %s",
-            (session, at, symbol, series.name),
-        )
-    )
+    db.run(lambda conn: conn.execute(_MARK_UNPUBLISHED, (session, at, symbol, series.name)))
+
+
+def mark_unpublished_in(
+    conn: psycopg.Connection[Any],
+    marks: Sequence[tuple[str, date]],
+    at: datetime,
+    series: Series,
+) -> None:
+    """mark_unpublished for many (symbol, session) inside the caller's transaction."""
+    if marks:
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                _MARK_UNPUBLISHED, [(session, at, symbol, series.name) for symbol, session in marks]
+            )
 
 
 def load_unpublished(

@@ -31,7 +31,7 @@ from psycopg import errors as pg_errors
 
 from stockpipe.bars import Bar
 from stockpipe.series import DAILY_TABLE, BarsTable
-from stockpipe.store.bars_sql import table_sql
+from stockpipe.store.bars_sql import TableSql, table_sql
 from stockpipe.store.copy_text import copy_rows as _copy
 from stockpipe.store.db import Database
 from stockpipe.store.fingerprint import bar_fingerprint
@@ -77,10 +77,7 @@ def upsert_bars(
     bars share a key (one parsed payload: the parser drops repeated timestamps), so the
     intraday dedupe is skipped (~30 ms of a 21,000-bar batch). `run_id` labels the bars this
     changes in stock_data_changes (migration 0011)."""
-    if table is DAILY_TABLE:
-        rows = Rows(dedupe(bars))
-    else:
-        rows = dedupe_rows(bars, table, extras, unique=unique)
+    rows = rows_of(bars, table, extras, unique=unique)
     if not rows:
         return UpsertResult(0, 0, 0)
     if table.partitioned:
@@ -93,6 +90,15 @@ def upsert_bars(
         return db.run(
             lambda conn: upsert_rows_in(conn, rows, table, fast_path=False, run_id=run_id)
         )
+
+
+def rows_of(
+    bars: Sequence[Bar], table: BarsTable, extras: Extras | None, *, unique: bool = False
+) -> Rows:
+    """`bars` deduplicated on `table`'s key, with their extra column values (upsert_bars)."""
+    if table is DAILY_TABLE:
+        return Rows(dedupe(bars))
+    return dedupe_rows(bars, table, extras, unique=unique)
 
 
 def _ensure_partitions(db: Database, bars: Sequence[Bar]) -> None:
@@ -206,19 +212,90 @@ def upsert_rows_in(
     if known and table.fingerprint:
         known = _without_unchanged(conn, known, statements.stored_fingerprints, table)
     if known:
-        stages = _stages_of.setdefault(conn, set())
-        if statements.stage not in stages:
-            conn.execute(statements.create_stage)
-            stages.add(statements.stage)
-        # Empty after every commit (ON COMMIT DELETE ROWS); this only matters when the caller
-        # runs two upserts in one transaction, and costs nothing on an empty table.
-        conn.execute(f"DELETE FROM {statements.stage}")
-        _copy(conn, statements.stage, known.bars, known.extras, statements.copy_columns)
-        row = conn.execute(statements.merge).fetchone()
-        assert row is not None
-        merged_inserts, updated = int(row[0]), int(row[1])
+        merged_inserts, updated = _merge(conn, known, statements)
     inserted = len(fresh) + merged_inserts
     return UpsertResult(inserted, updated, len(bars) - inserted - updated)
+
+
+def upsert_each_in(
+    conn: psycopg.Connection[Any],
+    groups: Sequence[Rows],
+    table: BarsTable,
+    *,
+    run_id: str | None = None,
+) -> list[UpsertResult]:
+    """Several symbols' deduplicated rows (one symbol per group, no symbol in two groups, one
+    interval in all) inside the caller's transaction, with each group's own counts: what
+    upsert_rows_in does for one, with one lock, one read of the stored maxima and one COPY of
+    the new rows for all of them (a run's storing thread writes many symbols per commit). Only
+    groups with changed rows go through the merge, one merge each, for their counts. The
+    caller ensures a partitioned table's partitions first (ensure_partitions)."""
+    statements = table_sql(table)
+    filled = [group for group in groups if group]
+    if not filled:
+        return [UpsertResult(0, 0, 0) for _ in groups]
+    symbols = sorted({bar.symbol for group in filled for bar in group.bars})
+    first = filled[0].bars[0]
+    params: list[object] = [symbols] if not table.per_interval else [first.interval, symbols]
+    # One round trip (with the transaction's BEGIN): the run's label, the locks, the maxima
+    # read after the locks are held (a statement's snapshot is taken when it starts).
+    with conn.pipeline():
+        if run_id is not None:
+            conn.execute("SELECT set_config('stockpipe.run_id', %s, true)", [run_id])
+        conn.execute(statements.lock_symbols, [symbols])
+        maxima = conn.execute(statements.stored_max, params)
+    stored = dict(maxima.fetchall())
+    splits: list[tuple[Rows, Rows]] = []
+    for group in groups:
+        order = _order_values(group, table)
+        fresh_flags = [
+            stored.get(b.symbol) is None or v > stored[b.symbol]
+            for b, v in zip(group.bars, order, strict=True)
+        ]
+        splits.append(
+            (
+                group.pick(i for i, new in enumerate(fresh_flags) if new),
+                group.pick(i for i, new in enumerate(fresh_flags) if not new),
+            )
+        )
+    fresh_bars = [bar for fresh, _ in splits for bar in fresh.bars]
+    if fresh_bars:
+        fresh_extras = (
+            None
+            if filled[0].extras is None
+            else [extra for fresh, _ in splits for extra in (fresh.extras or [])]
+        )
+        _copy(conn, table.name, fresh_bars, fresh_extras, statements.copy_columns)
+    results = []
+    for group, (fresh, known) in zip(groups, splits, strict=True):
+        changed = known
+        if changed and table.fingerprint:
+            changed = _without_unchanged(conn, changed, statements.stored_fingerprints, table)
+        merged_inserts, updated = _merge(conn, changed, statements) if changed else (0, 0)
+        inserted = len(fresh) + merged_inserts
+        results.append(UpsertResult(inserted, updated, len(group) - inserted - updated))
+    return results
+
+
+def _merge(conn: psycopg.Connection[Any], known: Rows, statements: TableSql) -> tuple[int, int]:
+    """Stage `known` and merge it: (rows inserted, rows updated)."""
+    stages = _stages_of.setdefault(conn, set())
+    if statements.stage not in stages:
+        conn.execute(statements.create_stage)
+        stages.add(statements.stage)
+    # Empty after every commit (ON COMMIT DELETE ROWS); this only matters when the caller
+    # runs two merges in one transaction, and costs nothing on an empty table.
+    conn.execute(f"DELETE FROM {statements.stage}")
+    _copy(conn, statements.stage, known.bars, known.extras, statements.copy_columns)
+    row = conn.execute(statements.merge).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def ensure_partitions(db: Database, table: BarsTable, bars: Sequence[Bar]) -> None:
+    """Before upsert_each_in into a partitioned table: the partitions of every month of `bars`."""
+    if table.partitioned and bars:
+        _ensure_partitions(db, bars)
 
 
 def _order_values(rows: Rows, table: BarsTable) -> list[Any]:
