@@ -18,7 +18,7 @@ KEY = "test-key-not-secret-0001"
 
 @pytest.mark.parametrize(
     ("per_minute", "polite", "spacing", "in_flight"),
-    [(5, 12, 12.2, 1), (75, 0, 0.8133, 2), (300, 0, 0.2033, 5), (1200, 0, 0.0508, 20)],
+    [(5, 12, 12.4, 1), (75, 0, 0.8267, 2), (300, 0, 0.2067, 5), (1200, 0, 0.0517, 20)],
     ids=["free key", "premium 75", "premium 300", "premium 1200"],
 )
 def test_spacing_and_the_default_in_flight_follow_the_rate(
