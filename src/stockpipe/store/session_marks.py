@@ -107,6 +107,7 @@ read AS (
 SELECT r.symbol, r.generation, r.intact, r.calendar,
        (r.verified_ts AT TIME ZONE %(tz)s)::date, r.verified_ts, r.first_ts,
        (r.first_ts AT TIME ZONE %(tz)s)::date, r.latest_ts,
+       r.bars IS NULL,
        CASE WHEN r.intact THEN coalesce(r.bars, (
            SELECT count(*) FROM stock_data AS b
            WHERE b.symbol = r.symbol AND b.ts <= r.verified_ts)) + r.added END,

@@ -136,7 +136,8 @@ def read_stored_sessions(
         if not intact or calendar != calendar_digest(verified_day):
             unmarked.append(symbol)
             continue
-        first_day, latest_ts, bars, from_days, to_days, new_from, new_to, missing, told = row[7:]
+        first_day, latest_ts, uncounted, bars, from_days, to_days, new_from, new_to = row[7:15]
+        missing, told = row[15:]
         found[symbol] = StoredSessions(
             first_day,
             latest_ts,
@@ -145,7 +146,7 @@ def read_stored_sessions(
             frozenset(told or ()),
             bars,
         )
-        if latest_ts > verified_ts:
+        if latest_ts > verified_ts or uncounted:  # moved on, or counted for the first time
             holes = (tuple(new_from or ()), tuple(new_to or ()))
             extends = (verified_ts, calendar)
             moved.append(Mark(symbol, generation, first_ts, latest_ts, *holes, bars, extends))
