@@ -12,8 +12,17 @@ or below it (a hole filled, a vendor-missing session served later, a backfill mo
 bar earlier, a bar deleted by hand) and on TRUNCATE. A mark judged against another exchange
 calendar (`calendar_digest`) is not trusted either. An untrusted symbol is read in full once.
 
+Since migration 0020 a mark also counts the bars at or below it, for `stockpipe status`; a
+mark from before has them counted once by the next read. A read that moves a mark on sends
+only what it found after it, appended to the stored holes while that mark is still the stored
+one (two readers of one mark append once).
+
 Storing a mark is conditional on the generation read in the same statement as the bars: a
-writer committing in between always changed it, so no mark ever hides a bar it did not see.
+writer that changed anything at or below the mark the reader read, committing in between,
+always changed it. Not covered (known, open): a bar inserted between the old mark and the
+newest bar the reader saw (a recent hole filled) by a writer committing between the read and
+the store leaves the generation as it was, so the stored mark keeps that hole; a full read
+(`UPDATE daily_session_mark SET verified_ts = NULL`) clears it.
 """
 
 from __future__ import annotations
