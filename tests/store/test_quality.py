@@ -162,3 +162,14 @@ def test_the_checks_count_the_rows_they_cover_up_to_a_cap(
 
     assert (ohlc.summary, ohlc.checked) == ("0 of more than 2 rows have inconsistent prices", 2)
     assert keys.summary == "0 (symbol, ts) keys appear more than once among 2 rows"
+
+
+def test_a_failing_check_statement_keeps_its_own_error_and_leaves_scans_on(db: Database):
+    from stockpipe.store import quality
+
+    with rolled_back(db) as conn:
+        with pytest.raises(psycopg.errors.DivisionByZero), quality._index_only(conn):
+            conn.execute("SELECT 1 / 0")
+        setting = conn.execute("SELECT current_setting('enable_seqscan')").fetchone()
+
+    assert setting == ("on",)

@@ -168,13 +168,13 @@ def _index_only(conn: psycopg.Connection[Any]) -> Iterator[None]:
     """No sequential scan for the statements inside, in this transaction only: with the
     partial index in place the planner then always reads it (a few pages, whatever the table
     size); without it (not built yet) a scan is still the plan it falls back to."""
+    # A failing statement rolls the savepoint (or transaction) back, the setting with it; a
+    # restore there would only hide the error behind "current transaction is aborted".
     with conn.transaction():
         row = conn.execute("SELECT current_setting('enable_seqscan')").fetchone()
         conn.execute("SELECT set_config('enable_seqscan', 'off', true)")
-        try:
-            yield
-        finally:
-            conn.execute("SELECT set_config('enable_seqscan', %s, true)", [row[0] if row else "on"])
+        yield
+        conn.execute("SELECT set_config('enable_seqscan', %s, true)", [row[0] if row else "on"])
 
 
 # The checks count the rows they cover up to this many, and say "more than" beyond: counting
