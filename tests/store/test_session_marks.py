@@ -274,10 +274,38 @@ def test_two_readers_extending_the_same_mark_append_its_new_holes_once(db: Datab
         (end,),
         bars=12,
         extends=(verified_ts, calendar_digest(DAYS[9])),
+        added=2,
     )
 
     for _ in range(2):  # both read the same mark; the second one's store finds it moved on
         execute(db, STORE_MARKS.replace("%(marks)s", "%s"), marks_param([extension]))
 
     assert mark_of(db, "IBM")[1:] == (new_york_midnight(DAYS[12]), [start], [end])
+    assert read_stored_sessions(db, ["IBM"], today=TODAY) == full_read(db, ["IBM"])
+
+
+@pytest.mark.parametrize("writer", ["fills the hole", "deletes the newest bar"])
+def test_a_writer_changing_bars_above_the_old_mark_after_the_read_keeps_the_mark_from_moving(
+    db: Database, writer: str
+) -> None:
+    insert_sessions(db, "IBM", DAYS[:10])
+    read_stored_sessions(db, ["IBM"], today=TODAY)
+    generation, verified_ts, _, _ = mark_of(db, "IBM")
+    insert_sessions(db, "IBM", DAYS[11:13])  # a top-up with a hole after the mark
+    start, end = new_york_midnight(DAYS[9]), new_york_midnight(DAYS[11])
+    # What a reader computed from its snapshot; a writer then commits above the old mark
+    # (no trigger takes a mark away there) before the reader stores it.
+    seen = Mark(
+        "IBM", generation, new_york_midnight(DAYS[0]), new_york_midnight(DAYS[12]), (start,),
+        (end,), bars=12, extends=(verified_ts, calendar_digest(DAYS[9])), added=2,
+    )  # fmt: skip
+    if writer == "fills the hole":
+        insert_sessions(db, "IBM", [DAYS[10]])
+    else:
+        delete_bar(db, DAYS[12])
+    assert mark_of(db, "IBM")[0] == generation
+
+    execute(db, STORE_MARKS.replace("%(marks)s", "%s"), marks_param([seen]))
+
+    assert mark_of(db, "IBM")[1] == verified_ts  # not moved on
     assert read_stored_sessions(db, ["IBM"], today=TODAY) == full_read(db, ["IBM"])

@@ -19,10 +19,11 @@ one (two readers of one mark append once).
 
 Storing a mark is conditional on the generation read in the same statement as the bars: a
 writer that changed anything at or below the mark the reader read, committing in between,
-always changed it. Not covered (known, open): a bar inserted between the old mark and the
-newest bar the reader saw (a recent hole filled) by a writer committing between the read and
-the store leaves the generation as it was, so the stored mark keeps that hole; a full read
-(`UPDATE daily_session_mark SET verified_ts = NULL`) clears it.
+always changed it. A bar inserted or deleted between the old mark and the newest bar the
+reader saw changes no generation (it is above the old mark): a mark that extends one is
+stored only if the bars there are still as many as the read saw. Not covered (known, open):
+such a writer committing while the store statement itself runs; a full read (`UPDATE
+daily_session_mark SET verified_ts = NULL`) clears what it left.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Mark:
     hole_to: tuple[datetime, ...]
     bars: int | None = None  # bars at or below verified_ts
     extends: tuple[datetime, str] | None = None
+    added: int = 0  # an extension: the bars it saw after the mark it extends
 
 
 _DAYS = "ARRAY(SELECT (x AT TIME ZONE %(tz)s)::date FROM unnest({}) AS x)"
@@ -116,7 +118,7 @@ read AS (
 SELECT r.symbol, r.generation, r.intact, r.calendar,
        (r.verified_ts AT TIME ZONE %(tz)s)::date, r.verified_ts, r.first_ts,
        (r.first_ts AT TIME ZONE %(tz)s)::date, r.latest_ts,
-       r.bars IS NULL,
+       r.bars IS NULL, r.added,
        CASE WHEN r.intact THEN coalesce(r.bars, (
            SELECT count(*) FROM stock_data AS b
            WHERE b.symbol = r.symbol AND b.ts <= r.verified_ts)) + r.added END,
@@ -140,11 +142,15 @@ SELECT m.symbol, coalesce(m.generation, nextval('daily_session_mark_generation')
 FROM jsonb_to_recordset(%(marks)s::jsonb) AS m(
     symbol text, generation bigint, first_ts timestamptz, verified_ts timestamptz,
     hole_from text[], hole_to text[], calendar text, bars bigint,
-    extends_ts timestamptz, extends_calendar text)
+    extends_ts timestamptz, extends_calendar text, added bigint)
 LEFT JOIN daily_session_mark AS o ON o.symbol = m.symbol AND m.extends_ts IS NOT NULL
 WHERE m.extends_ts IS NULL
    OR (o.generation = m.generation AND o.verified_ts = m.extends_ts
-       AND o.calendar = m.extends_calendar)
+       AND o.calendar = m.extends_calendar
+       -- a writer that filled or opened a hole above the old mark, committing since the
+       -- read, changed no generation (its bar was above the mark): count what is there now
+       AND m.added = (SELECT count(*) FROM stock_data AS b WHERE b.symbol = m.symbol
+                      AND b.ts > m.extends_ts AND b.ts <= m.verified_ts))
 ORDER BY m.symbol
 ON CONFLICT (symbol) DO UPDATE
 SET first_ts = EXCLUDED.first_ts, verified_ts = EXCLUDED.verified_ts,
@@ -175,6 +181,7 @@ def marks_json(marks: Sequence[Mark]) -> list[dict[str, object]]:
                 "bars": m.bars,
                 "extends_ts": m.extends[0] if m.extends else None,
                 "extends_calendar": m.extends[1] if m.extends else None,
+                "added": m.added,
             }
         )
     return rows

@@ -136,8 +136,8 @@ def read_stored_sessions(
         if not intact or calendar != calendar_digest(verified_day):
             unmarked.append(symbol)
             continue
-        first_day, latest_ts, uncounted, bars, from_days, to_days, new_from, new_to = row[7:15]
-        missing, told = row[15:]
+        first_day, latest_ts, uncounted, added, bars, from_days, to_days = row[7:14]
+        new_from, new_to, missing, told = row[14:]
         found[symbol] = StoredSessions(
             first_day,
             latest_ts,
@@ -149,7 +149,8 @@ def read_stored_sessions(
         if latest_ts > verified_ts or uncounted:  # moved on, or counted for the first time
             holes = (tuple(new_from or ()), tuple(new_to or ()))
             extends = (verified_ts, calendar)
-            moved.append(Mark(symbol, generation, first_ts, latest_ts, *holes, bars, extends))
+            mark = Mark(symbol, generation, first_ts, latest_ts, *holes, bars, extends, added)
+            moved.append(mark)
     if unmarked:
         params["symbols"] = unmarked
         for row in db.run(lambda conn: conn.execute(_READ, params).fetchall()):
