@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 $(BIN)/stockpipe: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
 	touch $@
 
@@ -65,7 +65,7 @@ AF_REQUIREMENTS = $(PYTHON) -c "import tomllib; p = tomllib.load(open('pyproject
 $(AF_BIN)/stockpipe: requirements-airflow.lock pyproject.toml
 	test -x $(AF_BIN)/python || $(PYTHON) -m venv $(AF_VENV)
 	$(AF_BIN)/python -m pip install --quiet --upgrade pip uv
-	$(AF_BIN)/uv pip install --python $(AF_BIN)/python --quiet -r requirements-airflow.lock
+	$(AF_BIN)/uv pip install --python $(AF_BIN)/python --quiet --compile-bytecode -r requirements-airflow.lock
 	$(AF_BIN)/uv pip install --python $(AF_BIN)/python --quiet --no-deps -e .
 	touch $@
 

@@ -809,4 +809,14 @@ BEGIN
 END $$;
 INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0019', 'partitioned_intraday', 'fcaafdb25f4869d596fb5f054b990492bed54b955177e50f9f0019b9a6eeff27');
 
+-- 0020_session_mark_bars.sql
+-- The daily gap read's mark also remembers how many bars it verified (issue 19): `stockpipe
+-- status` for 10,000 symbols counted every symbol's rows (25 million index entries, about a
+-- minute) where the marks already hold everything else it shows. The bars after the mark are
+-- counted by each read; a change at or below the mark takes the whole mark away (0018's
+-- triggers), this count with it. NULL on marks made before this migration: the next read
+-- counts those symbols' bars once. Adding a nullable column rewrites nothing.
+ALTER TABLE daily_session_mark ADD COLUMN bars BIGINT;
+INSERT INTO stockpipe_schema_migrations (version, name, checksum) VALUES ('0020', 'session_mark_bars', 'f47d66e6db320049a01e37d552afdeda3e04bfb22d9d2eb5c99718f145c9cae7');
+
 COMMIT;

@@ -169,3 +169,23 @@ def test_status_changes_shows_new_york_trading_dates_on_a_machine_west_of_new_yo
     ibm = row_of(run("status", "--symbols", "IBM"), "IBM")
     assert ibm[2:4] == [str(sessions[-HISTORY]), str(sessions[-1])]
     assert ibm[6].endswith((" PST", " PDT")), ibm
+
+
+def test_a_long_status_prints_plain_lines_with_the_same_cells(
+    fake: FakeAlphaVantage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stockpipe.cli import status_cmd
+
+    run("ingest", "--symbols", "IBM,INVALID1")
+    boxed = run("status", "--symbols", "IBM,INVALID1,NEVER")
+    monkeypatch.setattr(status_cmd, "RICH_UP_TO", 2)  # 3 rows: more than rich gets
+
+    plain = run("status", "--symbols", "IBM,INVALID1,NEVER")
+
+    assert "┏" in boxed and "┏" not in plain
+    assert f"stock_data (latest completed session: {latest_completed_session()})" in plain
+    for symbol in ("IBM", "INVALID1", "NEVER"):  # the message whole on its line, not folded
+        assert row_of(plain, symbol)[:7] == row_of(boxed, symbol)[:7]
+        assert row_of(plain, symbol)[7].startswith(row_of(boxed, symbol)[7])
+    assert "; skipped without a call until " in row_of(plain, "INVALID1")[7]
+    assert "API calls today: 2 of 25 (23 left;" in plain

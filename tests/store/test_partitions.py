@@ -162,7 +162,7 @@ def test_a_long_reader_postpones_the_conversion_to_the_next_start(
     with psycopg.connect(empty_database) as reader:
         reader.execute("SELECT count(*) FROM stock_data_intraday")  # holds its lock, open
         with caplog.at_level(logging.WARNING, logger="stockpipe.store.migrate"):
-            assert migrate(empty_database) == ["0019"]
+            assert migrate(empty_database)[:1] == ["0019"]  # and any newer ones
         assert "intraday partitioning postponed (canceling statement due to lock timeout)" in (
             caplog.text
         )

@@ -116,3 +116,60 @@ def test_a_valid_unique_index_on_the_key_spares_grouping_every_key(db: Database)
             assert _unique_index_holds(conn, table.name, table.key), table.name
         conn.execute("ALTER TABLE stock_data DROP CONSTRAINT stock_data_symbol_ts_key")
         assert not _unique_index_holds(conn, DAILY_TABLE.name, DAILY_TABLE.key)
+
+
+def test_a_bad_bar_among_many_symbols_is_read_from_the_partial_index_even_if_a_scan_looks_cheaper(
+    db: Database,
+):
+    from stockpipe.series import DAILY
+    from stockpipe.store import quality
+    from stockpipe.store.late_indexes import DAILY_INDEX
+
+    symbols = [f"S{i:03d}" for i in range(300)]
+    params = {"tz": "America/New_York", "symbols": symbols, "limit": 20, "interval": None}
+    with rolled_back(db) as conn:
+        insert(conn, *[(s, day, 10, 12, 9, 11, 100) for s in symbols for day in (THU, FRI)])
+        conn.execute("UPDATE stock_data SET high = 8 WHERE symbol = 'S123' AND ts = %s", [THU])
+        conn.execute("ANALYZE stock_data")
+        # What 25 million rows did to the planner: a scan of every row looks cheaper than the
+        # index holding the one bad bar (its guess for the condition is about half the table).
+        conn.execute("SET LOCAL random_page_cost = 100000")
+        query = b"EXPLAIN " + quality._sql(quality._OHLC_SQL, DAILY, None)
+        scanned = "\n".join(r[0] for r in conn.execute(query, params).fetchall())
+        with quality._index_only(conn):
+            indexed = "\n".join(r[0] for r in conn.execute(query, params).fetchall())
+        result = check_ohlc_sanity(conn, symbols)
+        setting = conn.execute("SELECT current_setting('enable_seqscan')").fetchone()
+
+    assert "Seq Scan on stock_data" in scanned and DAILY_INDEX not in scanned
+    assert DAILY_INDEX in indexed and "Seq Scan" not in indexed
+    assert (result.passed, result.problem_count, result.checked) == (False, 1, 600)
+    assert result.summary == "1 of 600 rows have inconsistent prices"
+    assert result.examples == ("S123 2024-05-02: high < low, high below open/close",)
+    assert setting == ("on",)  # only the check's own statement went without scans
+
+
+def test_the_checks_count_the_rows_they_cover_up_to_a_cap(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+):
+    from stockpipe.store import quality
+
+    monkeypatch.setattr(quality, "COUNTED_UP_TO", 2)
+    with rolled_back(db) as conn:
+        insert(conn, *[(s, FRI, 10, 12, 9, 11, 100) for s in ("IBM", "MSFT", "AAPL")])
+        ohlc = check_ohlc_sanity(conn, ["IBM", "MSFT", "AAPL"])
+        keys = check_no_duplicate_keys(conn, ["IBM", "MSFT"])
+
+    assert (ohlc.summary, ohlc.checked) == ("0 of more than 2 rows have inconsistent prices", 2)
+    assert keys.summary == "0 (symbol, ts) keys appear more than once among 2 rows"
+
+
+def test_a_failing_check_statement_keeps_its_own_error_and_leaves_scans_on(db: Database):
+    from stockpipe.store import quality
+
+    with rolled_back(db) as conn:
+        with pytest.raises(psycopg.errors.DivisionByZero), quality._index_only(conn):
+            conn.execute("SELECT 1 / 0")
+        setting = conn.execute("SELECT current_setting('enable_seqscan')").fetchone()
+
+    assert setting == ("on",)

@@ -12,12 +12,11 @@ from typing import Any
 import orjson
 import pytest
 from psycopg.conninfo import make_conninfo
-from psycopg.types.json import Jsonb
 
 from stockpipe.bars import Bar
 from stockpipe.market_calendar import new_york_midnight, sessions_between
 from stockpipe.store import Database, upsert_bars
-from stockpipe.store.session_marks import STORE_MARKS, Mark, marks_json
+from stockpipe.store.session_marks import STORE_MARKS, Mark, calendar_digest, marks_param
 from stockpipe.store.sessions import StoredSessions, read_stored_sessions
 from tests.fixtures.daily_rows import insert_sessions
 
@@ -184,7 +183,7 @@ def test_a_mark_computed_before_a_writer_commits_is_not_stored(db: Database) -> 
     insert_sessions(db, "NEW", DAYS[:2])
     unseen = Mark("NEW", None, new_york_midnight(DAYS[0]), new_york_midnight(DAYS[1]), (), ())
 
-    execute(db, STORE_MARKS.replace("%(marks)s", "%s"), Jsonb(marks_json([stale, unseen])))
+    execute(db, STORE_MARKS.replace("%(marks)s", "%s"), marks_param([stale, unseen]))
 
     assert mark_of(db, "IBM")[1] is None and mark_of(db, "NEW")[1] is None
     assert read_stored_sessions(db, ["IBM"], today=TODAY)["IBM"].holes == ((DAYS[2], DAYS[4]),)
@@ -224,3 +223,89 @@ def test_a_read_only_role_gets_the_same_answer_without_storing_marks(
     assert stored.holes == ((DAYS[6], DAYS[8]),)
     assert "gap read marks not stored" in caplog.text
     assert mark_of(db, "IBM")[1] is None  # no verified mark (the trigger made the row)
+
+
+def test_reads_through_marks_count_the_bars_a_full_read_counts(db: Database) -> None:
+    insert_sessions(db, "IBM", [d for d in DAYS[:30] if d != DAYS[7]])
+    assert read_stored_sessions(db, ["IBM"], today=TODAY)["IBM"].bars == 29
+    insert_sessions(db, "IBM", DAYS[31:34])  # a top-up after a missing session
+
+    assert read_stored_sessions(db, ["IBM"], today=TODAY)["IBM"].bars == 32
+    assert full_read(db, ["IBM"])["IBM"].bars == 32
+
+
+def test_a_mark_from_before_the_count_has_its_bars_counted_without_a_full_read(
+    db: Database,
+) -> None:
+    insert_sessions(db, "IBM", DAYS[:40])
+    read_stored_sessions(db, ["IBM"], today=TODAY)
+    # A mark as migration 0018 left it: no count. Its hole is made up, so a read that trusts
+    # the mark (rather than reading the history again) still reports it.
+    fake_from, fake_to = new_york_midnight(DAYS[20]), new_york_midnight(DAYS[22])
+    execute(
+        db,
+        "UPDATE daily_session_mark SET bars = NULL, hole_from = %s, hole_to = %s",
+        [fake_from],
+        [fake_to],
+    )
+
+    stored = read_stored_sessions(db, ["IBM"], today=TODAY)["IBM"]  # nothing new: counted
+
+    assert (stored.bars, stored.holes) == (40, ((DAYS[20], DAYS[22]),))
+    assert db.run(lambda c: c.execute("SELECT bars FROM daily_session_mark").fetchone()) == (40,)
+    execute(db, "UPDATE daily_session_mark SET bars = NULL")
+    insert_sessions(db, "IBM", DAYS[40:42])
+    assert read_stored_sessions(db, ["IBM"], today=TODAY)["IBM"].bars == 42
+    assert db.run(lambda c: c.execute("SELECT bars FROM daily_session_mark").fetchone()) == (42,)
+
+
+def test_two_readers_extending_the_same_mark_append_its_new_holes_once(db: Database) -> None:
+    insert_sessions(db, "IBM", DAYS[:10])
+    read_stored_sessions(db, ["IBM"], today=TODAY)
+    generation, verified_ts, _, _ = mark_of(db, "IBM")
+    insert_sessions(db, "IBM", DAYS[11:13])  # a top-up with a hole after the mark
+    start, end = new_york_midnight(DAYS[9]), new_york_midnight(DAYS[11])
+    extension = Mark(
+        "IBM",
+        generation,
+        new_york_midnight(DAYS[0]),
+        new_york_midnight(DAYS[12]),
+        (start,),
+        (end,),
+        bars=12,
+        extends=(verified_ts, calendar_digest(DAYS[9])),
+        added=2,
+    )
+
+    for _ in range(2):  # both read the same mark; the second one's store finds it moved on
+        execute(db, STORE_MARKS.replace("%(marks)s", "%s"), marks_param([extension]))
+
+    assert mark_of(db, "IBM")[1:] == (new_york_midnight(DAYS[12]), [start], [end])
+    assert read_stored_sessions(db, ["IBM"], today=TODAY) == full_read(db, ["IBM"])
+
+
+@pytest.mark.parametrize("writer", ["fills the hole", "deletes the newest bar"])
+def test_a_writer_changing_bars_above_the_old_mark_after_the_read_keeps_the_mark_from_moving(
+    db: Database, writer: str
+) -> None:
+    insert_sessions(db, "IBM", DAYS[:10])
+    read_stored_sessions(db, ["IBM"], today=TODAY)
+    generation, verified_ts, _, _ = mark_of(db, "IBM")
+    insert_sessions(db, "IBM", DAYS[11:13])  # a top-up with a hole after the mark
+    start, end = new_york_midnight(DAYS[9]), new_york_midnight(DAYS[11])
+    # What a reader computed from its snapshot; a writer then commits above the old mark
+    # (no trigger takes a mark away there) before the reader stores it.
+    seen = Mark(
+        "IBM", generation, new_york_midnight(DAYS[0]), new_york_midnight(DAYS[12]), (start,),
+        (end,), bars=12, extends=(verified_ts, calendar_digest(DAYS[9])), added=2,
+    )  # fmt: skip
+    if writer == "fills the hole":
+        insert_sessions(db, "IBM", [DAYS[10]])
+    else:
+        delete_bar(db, DAYS[12])
+    assert mark_of(db, "IBM")[0] == generation
+
+    execute(db, STORE_MARKS.replace("%(marks)s", "%s"), marks_param([seen]))
+
+    assert mark_of(db, "IBM")[1] == verified_ts  # not moved on
+    assert read_stored_sessions(db, ["IBM"], today=TODAY) == full_read(db, ["IBM"])

@@ -24,7 +24,9 @@ AT = datetime(2024, 4, 9, tzinfo=UTC)
 def test_a_complete_history_has_no_hole_across_holidays_half_days_and_dst(db: Database) -> None:
     insert_sessions(db, "IBM", DAYS)
     assert read_stored_sessions(db, ["IBM", "NONE"], today=DAYS[-1]) == {
-        "IBM": StoredSessions(DAYS[0], new_york_midnight(DAYS[-1]), (), frozenset(), frozenset())
+        "IBM": StoredSessions(
+            DAYS[0], new_york_midnight(DAYS[-1]), (), frozenset(), frozenset(), bars=len(DAYS)
+        )
     }
 
 
@@ -46,6 +48,7 @@ def test_holes_are_the_stored_dates_around_missing_sessions(db: Database) -> Non
     assert (stored["MSFT"].first, stored["MSFT"].latest, stored["MSFT"].holes) == (
         DAYS[0], DAYS[2], (),
     )  # fmt: skip
+    assert (stored["IBM"].bars, stored["MSFT"].bars) == (len(DAYS) - len(missing), 3)
 
 
 def test_the_memory_remembers_forgets_and_reads_back_per_symbol(db: Database) -> None:

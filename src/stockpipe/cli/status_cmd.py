@@ -13,6 +13,7 @@ from stockpipe.cli import configure_logging, load_settings_or_exit
 from stockpipe.cli.bar_changes_view import SHOWN, bar_changes_table
 from stockpipe.cli.moments import local_time
 from stockpipe.cli.options import interval_option, series_option
+from stockpipe.cli.plain_table import RICH_UP_TO, plain_table
 from stockpipe.ingest.gaps import describe_missing, describe_vendor_missing, full_history_allowed
 from stockpipe.ingest.overview import SymbolOverview, stored_symbols, symbol_overview
 from stockpipe.ingest.premium import active_denial
@@ -77,7 +78,11 @@ def command(symbols: str | None, series: str, interval: str | None, changes: boo
         click.echo(f"stockpipe status: {redact(str(exc), settings.secrets)}", err=True)
         sys.exit(3)
     console = _console()
-    console.print(_symbol_table(overviews, target, described, shown_interval))
+    title, rows = _symbol_rows(overviews, target, described, shown_interval)
+    if len(rows) > RICH_UP_TO:
+        click.echo(plain_table(title, COLUMNS, rows, right=frozenset({"rows", "missing"})))
+    else:
+        console.print(_symbol_table(title, rows))
     full_allowed = full_history_allowed(settings.api_output_size, budget.full_history_denied)
     for line in _gap_lines(overviews, target, full_allowed):
         click.echo(line)
@@ -92,34 +97,47 @@ def command(symbols: str | None, series: str, interval: str | None, changes: boo
         console.print(bar_changes_table(corrected))
 
 
-def _symbol_table(
+COLUMNS = ("symbol", "rows", "first bar", "last bar", "missing", "last result", "when", "message")
+
+
+def _symbol_rows(
     overviews: list[SymbolOverview],
     target: date,
     series: Series = DAILY,
     interval: str | None = None,
-) -> Table:
+) -> tuple[str, list[list[str]]]:
     name = series.table.name + (f" ({interval})" if interval else "")
-    table = Table(title=f"{name} (latest completed session: {target})", title_justify="left")
-    for column in ("symbol", "rows", "first bar", "last bar", "missing", "last result", "when"):
-        table.add_column(column, justify="right" if column in ("rows", "missing") else "left")
-    table.add_column("message", overflow="fold")
+    title = f"{name} (latest completed session: {target})"
     intraday = series.table.per_interval
+    rows = []
     for o in overviews:
         state = o.state
         first = _when(o.first_ts) if intraday and o.first_ts else str(o.first_bar or "-")
         last = _when(o.last_ts) if intraday and o.last_ts else str(o.last_bar or "-")
         if o.provisional:
             last += " (open)"
-        table.add_row(
-            o.symbol,
-            str(o.rows),
-            first,
-            last,
-            "-" if o.missing is None else str(o.missing),
-            _last_result(state) if state else "never run",
-            _when(state.last_attempt_at) if state else "-",
-            state.last_message if state else "",
+        rows.append(
+            [
+                o.symbol,
+                str(o.rows),
+                first,
+                last,
+                "-" if o.missing is None else str(o.missing),
+                _last_result(state) if state else "never run",
+                _when(state.last_attempt_at) if state else "-",
+                state.last_message if state else "",
+            ]
         )
+    return title, rows
+
+
+def _symbol_table(title: str, rows: list[list[str]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in COLUMNS[:-1]:
+        table.add_column(column, justify="right" if column in ("rows", "missing") else "left")
+    table.add_column(COLUMNS[-1], overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     return table
 
 

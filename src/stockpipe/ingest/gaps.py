@@ -23,6 +23,7 @@ from enum import StrEnum
 from stockpipe.bars import Bar
 from stockpipe.ingest.plan import compact_reach
 from stockpipe.market_calendar import (
+    is_session,
     new_york_date,
     new_york_midnight,
     session_count,
@@ -140,12 +141,10 @@ def format_days(days: Sequence[date], shown: int = SHOWN_RANGES) -> str:
     2024-04-02..2024-04-04 (3)", at most `shown` of them, then how many more."""
     if not days:
         return ""
-    ordered = sorted(days)
-    position = {day: i for i, day in enumerate(sessions_between(ordered[0], ordered[-1]))}
     runs: list[list[date]] = []
-    for day in ordered:
+    for day in sorted(days):
         last = runs[-1][-1] if runs else None
-        if last is not None and position.get(day, -2) == position.get(last, -9) + 1:
+        if last is not None and _next_sessions(last, day):
             runs[-1].append(day)
         else:
             runs.append([day])
@@ -157,6 +156,13 @@ def format_days(days: Sequence[date], shown: int = SHOWN_RANGES) -> str:
         rest = sum(len(run) for run in runs[shown:])
         parts.append(f"and {rest} more")
     return ", ".join(parts)
+
+
+def _next_sessions(earlier: date, later: date) -> bool:
+    """Whether `later` is the session right after the session `earlier`: two bisections, where
+    listing the sessions between a symbol's first and last missing day cost 2 s for the
+    status of 10,000 symbols."""
+    return is_session(earlier) and is_session(later) and session_count(earlier, later) == 2
 
 
 def _plural(count: int, word: str) -> str:

@@ -25,18 +25,23 @@ from functools import lru_cache
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
-from stockpipe.market_calendar import new_york_date, new_york_midnight, sessions_between
+from stockpipe.market_calendar import (
+    NEW_YORK_KEY,
+    new_york_date,
+    new_york_midnight,
+    sessions_between,
+)
 from stockpipe.store.db import Database
 from stockpipe.store.errors import DatabaseError
 from stockpipe.store.session_marks import (
     STORE_MARKS,
     TAIL_READ,
     Mark,
-    marks_json,
-    tail_read,
+    calendar_digest,
+    marks_param,
 )
+from stockpipe.store.session_sql import CALENDAR, hole_test, memory_of
 
 logger = logging.getLogger(__name__)
 DAILY_SERIES = "daily"
@@ -55,19 +60,19 @@ class StoredSessions:
     holes: tuple[tuple[date, date], ...]
     vendor_missing: frozenset[date]  # sessions the vendor is known to have no bar for
     reported: frozenset[date]  # premium-only missing sessions already reported
+    bars: int | None = None  # how many bars are stored (`stockpipe status` shows it)
 
     @property
     def latest(self) -> date:
         return new_york_date(self.latest_ts)
 
 
-# In `ts` space, never converting a stored time to a date: a time zone conversion per row costs
-# more than the rest of the scan. Only the rows starting a step longer than a day (weekends,
-# holidays, gaps: about a fifth) meet the calendar; only a symbol's first, newest and hole rows
-# are aggregated, so nothing sorts the whole history.
-_READ = """
+# Only a symbol's first, newest and hole rows are aggregated, so nothing sorts the whole
+# history; the row number of the newest is the symbol's count of bars.
+_READ = f"""
 WITH ends AS (
-    SELECT symbol, ts, lead(ts) OVER w AS next_ts, lag(ts) OVER w AS previous_ts
+    SELECT symbol, ts, lead(ts) OVER w AS next_ts, lag(ts) OVER w AS previous_ts,
+           row_number() OVER w AS n
     FROM stock_data
     WHERE symbol = ANY(%(symbols)s)
     WINDOW w AS (PARTITION BY symbol ORDER BY ts)
@@ -76,28 +81,18 @@ rare AS (
     SELECT * FROM ends
     WHERE previous_ts IS NULL OR next_ts IS NULL OR next_ts > ts + interval '26 hours'
 ),
-calendar AS (
-    SELECT session_ts, following_ts
-    FROM unnest(%(sessions)s::timestamptz[], %(following)s::timestamptz[])
-        AS c(session_ts, following_ts)
-),
+{CALENDAR},
 spans AS (
-    SELECT r.symbol, min(r.ts) AS first_ts, max(r.ts) AS latest_ts,
-           array_agg(r.ts) FILTER (WHERE hole) AS hole_from,
-           array_agg(r.next_ts) FILTER (WHERE hole) AS hole_to
-    FROM rare AS r
-    LEFT JOIN calendar AS c ON c.session_ts = r.ts
-    CROSS JOIN LATERAL (
-        SELECT r.next_ts > r.ts + interval '26 hours' AND r.next_ts IS DISTINCT FROM c.following_ts
-    ) AS h(hole)
-    GROUP BY r.symbol
+    SELECT e.symbol, min(e.ts) AS first_ts, max(e.ts) AS latest_ts, max(e.n) AS bars,
+           array_agg(e.ts) FILTER (WHERE hole) AS hole_from,
+           array_agg(e.next_ts) FILTER (WHERE hole) AS hole_to
+    FROM rare AS e
+    {hole_test("e")}
+    GROUP BY e.symbol
 )
 SELECT s.symbol, s.first_ts, s.latest_ts, s.hole_from, s.hole_to,
-       (SELECT k.generation FROM daily_session_mark AS k WHERE k.symbol = s.symbol),
-       (SELECT array_agg(v.day) FROM vendor_missing_session AS v
-        WHERE v.symbol = s.symbol AND v.series = %(series)s),
-       (SELECT array_agg(n.day) FROM premium_gap_notice AS n
-        WHERE n.symbol = s.symbol AND n.series = %(series)s)
+       (SELECT k.generation FROM daily_session_mark AS k WHERE k.symbol = s.symbol), s.bars,
+       {memory_of("s.symbol")}
 FROM spans AS s
 """
 
@@ -118,10 +113,11 @@ def _calendar_pairs(until: date) -> tuple[str, str]:
 def read_stored_sessions(
     db: Database, symbols: Sequence[str], *, today: date | None = None
 ) -> dict[str, StoredSessions]:
-    """Per symbol with daily bars: first and newest bar, the holes between stored dates, and
-    the remembered vendor-missing and reported sessions. Symbols with a trusted mark
-    (stockpipe.store.session_marks) cost the bars stored since it; the others one full read,
-    which leaves them a mark. Two queries for all symbols, and one write of the moved marks."""
+    """Per symbol with daily bars: first and newest bar, the holes between stored dates, the
+    count of bars, and the remembered vendor-missing and reported sessions. Symbols with a
+    trusted mark (stockpipe.store.session_marks) cost the bars stored since it; the others one
+    full read, which leaves them a mark. Two queries for all symbols, and one write of the
+    marks that moved."""
     today = today or date.today()
     # A week past today: the calendar must know the session after every stored date.
     sessions, following = _calendar_pairs(today + timedelta(days=7))
@@ -130,28 +126,44 @@ def read_stored_sessions(
         "sessions": sessions,
         "following": following,
         "series": DAILY_SERIES,
+        "tz": NEW_YORK_KEY,
     }
-    tails = [tail_read(row) for row in db.run(lambda c: c.execute(TAIL_READ, params).fetchall())]
     found: dict[str, StoredSessions] = {}
     moved: list[Mark] = []
-    for tail in tails:
-        if tail.mark is not None:
-            found[tail.symbol] = _from_mark(tail.mark, tail.vendor_missing, tail.reported)
-            if tail.moved:
-                moved.append(tail.mark)
-    unmarked = [tail.symbol for tail in tails if tail.mark is None]
+    unmarked: list[str] = []
+    for row in db.run(lambda c: c.execute(TAIL_READ, params).fetchall()):
+        symbol, generation, intact, calendar, verified_day, verified_ts, first_ts = row[:7]
+        if not intact or calendar != calendar_digest(verified_day):
+            unmarked.append(symbol)
+            continue
+        first_day, latest_ts, uncounted, added, bars, from_days, to_days = row[7:14]
+        new_from, new_to, missing, told = row[14:]
+        found[symbol] = StoredSessions(
+            first_day,
+            latest_ts,
+            tuple(zip(from_days, to_days, strict=True)),
+            frozenset(missing or ()),
+            frozenset(told or ()),
+            bars,
+        )
+        if latest_ts > verified_ts or uncounted:  # moved on, or counted for the first time
+            holes = (tuple(new_from or ()), tuple(new_to or ()))
+            extends = (verified_ts, calendar)
+            mark = Mark(symbol, generation, first_ts, latest_ts, *holes, bars, extends, added)
+            moved.append(mark)
     if unmarked:
         params["symbols"] = unmarked
         for row in db.run(lambda conn: conn.execute(_READ, params).fetchall()):
             mark = _full_mark(row)
-            found[mark.symbol] = _from_mark(mark, frozenset(row[6] or ()), frozenset(row[7] or ()))
+            found[mark.symbol] = _from_mark(mark, frozenset(row[7] or ()), frozenset(row[8] or ()))
             moved.append(mark)
     # A mark only ever covers completed history: bars dated after `today` (a test's fixed
     # clock) would be judged against a calendar that ends a week later.
     keep = [m for m in moved if new_york_date(m.verified_ts) <= today]
     if keep:
+        marks = marks_param(keep)
         try:
-            db.run(lambda conn: conn.execute(STORE_MARKS, {"marks": Jsonb(marks_json(keep))}))
+            db.run(lambda conn: conn.execute(STORE_MARKS, {"marks": marks}))
         except DatabaseError as exc:
             # The answer stands without them (a read-only role, a standby): the next read
             # scans in full again.
@@ -160,7 +172,7 @@ def read_stored_sessions(
 
 
 def _full_mark(row: tuple[Any, ...]) -> Mark:
-    symbol, first_ts, latest_ts, hole_from, hole_to, generation = row[:6]
+    symbol, first_ts, latest_ts, hole_from, hole_to, generation, bars = row[:7]
     pairs = sorted(zip(hole_from or (), hole_to or (), strict=True))
     return Mark(
         str(symbol),
@@ -169,18 +181,19 @@ def _full_mark(row: tuple[Any, ...]) -> Mark:
         latest_ts,
         tuple(start for start, _ in pairs),
         tuple(end for _, end in pairs),
+        int(bars),
     )
 
 
 def _from_mark(
     mark: Mark, vendor_missing: frozenset[date], reported: frozenset[date]
 ) -> StoredSessions:
-    holes = sorted(
+    holes = tuple(
         (new_york_date(start), new_york_date(end))
         for start, end in zip(mark.hole_from, mark.hole_to, strict=True)
     )
     return StoredSessions(
-        new_york_date(mark.first_ts), mark.verified_ts, tuple(holes), vendor_missing, reported
+        new_york_date(mark.first_ts), mark.verified_ts, holes, vendor_missing, reported, mark.bars
     )
 
 

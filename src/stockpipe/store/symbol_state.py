@@ -214,13 +214,24 @@ def load_unpublished(
     return [(str(r[0]), r[1], r[2]) for r in rows]
 
 
+# One index probe per distinct symbol (the next symbol after the last one found) instead of
+# a DISTINCT over every row: 10,000 probes where SELECT DISTINCT read 25 million index entries.
+_DISTINCT_SYMBOLS = """
+WITH RECURSIVE found AS (
+    (SELECT symbol FROM {table} ORDER BY symbol LIMIT 1)
+    UNION ALL
+    SELECT (SELECT b.symbol FROM {table} AS b WHERE b.symbol > f.symbol ORDER BY b.symbol LIMIT 1)
+    FROM found AS f
+    WHERE f.symbol IS NOT NULL
+)
+SELECT symbol FROM found WHERE symbol IS NOT NULL
+UNION SELECT symbol FROM symbol_state WHERE series = %s
+ORDER BY 1
+"""
+
+
 def stored_symbols(db: Database, series: Series = DAILY) -> list[str]:
     """Every symbol with bars in the series' table or a result of the series, sorted."""
-    rows = db.run(
-        lambda conn: conn.execute(
-            f"SELECT DISTINCT symbol FROM {series.table.name}"
-            " UNION SELECT symbol FROM symbol_state WHERE series = %s ORDER BY 1",
-            (series.name,),
-        ).fetchall()
-    )
+    query = _DISTINCT_SYMBOLS.format(table=series.table.name)
+    rows = db.run(lambda conn: conn.execute(query, (series.name,)).fetchall())
     return [str(row[0]) for row in rows]
