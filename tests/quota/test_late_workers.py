@@ -88,7 +88,7 @@ def run_workers(
 def test_late_workers_never_put_more_than_the_cap_in_any_minute_at_the_vendor(
     db: Database,
 ) -> None:
-    sent = run_workers(db, late_share=0.5, most_late=6.0)
+    sent = run_workers(db, late_share=0.25)
     assert len(sent) == CALLS
     assert ledger_times(db) == sorted(sent)  # the ledger keeps when each call left
     assert busiest_window(sent) <= CAP
@@ -97,7 +97,7 @@ def test_late_workers_never_put_more_than_the_cap_in_any_minute_at_the_vendor(
 def test_late_workers_and_a_slow_way_to_the_vendor_stay_under_the_cap(db: Database) -> None:
     """The guard's other 1.5 s: calls that take up to that long to arrive after the gate let
     them go (a loaded machine, the network) still never put more than the cap in a minute."""
-    sent = run_workers(db, late_share=0.5, most_late=6.0)
+    sent = run_workers(db, late_share=0.25, way_sec=1.5)
     assert len(sent) == CALLS
     assert busiest_window(sent) <= CAP
 
@@ -105,7 +105,7 @@ def test_late_workers_and_a_slow_way_to_the_vendor_stay_under_the_cap(db: Databa
 def test_workers_on_time_use_the_whole_pace(db: Database) -> None:
     """No worker late: every slot is used, the busiest minute holds what the spacing allows
     (the guard, MINUTE_GUARD_SEC, is all that is kept back)."""
-    sent = run_workers(db, late_share=0.5, most_late=6.0)
+    sent = run_workers(db, late_share=0.0)
     step = spacing_sec(make_settings(API_CALLS_PER_MINUTE=CAP))
     assert busiest_window(sent) == int(60 / step) + 1 == CAP - 3
 
