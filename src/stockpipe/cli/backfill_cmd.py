@@ -5,6 +5,7 @@ refreshes leave, resuming where the last run stopped. Same code path as the Dags
 from __future__ import annotations
 
 import sys
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -148,22 +149,52 @@ def _run(context: IngestContext, scope: _Scope, retry: bool) -> BackfillSummary:
         transient=True,
     ) as progress:
         task = progress.add_task("", total=None)
+        line = BackfillStatusLine()
 
         def show(result: UnitResult, where: BackfillProgress) -> None:
-            line = f"{result.unit.label}: {result.status.value} | {where.describe()}"
+            text = f"{result.unit.label}: {result.status.value} | {where.describe()}"
             if stderr.is_terminal:
-                progress.update(task, total=where.total, completed=where.done, description=line)
+                line.unit(text)
+                progress.update(
+                    task,
+                    total=where.total,
+                    completed=where.done,
+                    description=line.text(time.monotonic()),
+                )
             else:  # a log or a pipe: one line per unit instead of a redrawn bar
-                click.echo(f"backfill {line}", err=True)
+                click.echo(f"backfill {text}", err=True)
 
         def waiting(wait: Wait) -> None:
-            progress.update(task, description=wait.describe())
+            line.waiting(wait, time.monotonic())
+            progress.update(task, description=line.text(time.monotonic()))
 
         with observing_waits(waiting) if stderr.is_terminal else nullcontext():
             return run_backfill(
                 context, symbols=scope.symbols, series=scope.series, since=scope.since,
                 retry_unreachable=retry, on_unit=show,
             )  # fmt: skip
+
+
+class BackfillStatusLine:
+    """The bar's text: the last unit's line, and in front of it a wait that has not ended.
+
+    Units run on worker threads, so the next unit's wait can be announced before the line of
+    the unit before it arrives; that line must not hide the wait."""
+
+    def __init__(self) -> None:
+        self._line = ""
+        self._wait = ""
+        self._wait_ends = 0.0
+
+    def unit(self, line: str) -> None:
+        self._line = line
+
+    def waiting(self, wait: Wait, now: float) -> None:
+        self._wait, self._wait_ends = wait.describe(), now + wait.seconds
+
+    def text(self, now: float) -> str:
+        wait = self._wait if now < self._wait_ends else ""
+        return " | ".join(part for part in (wait, self._line) if part)
 
 
 def _symbol_table(title: str, plan: Plan, calls: dict[str, int] | None = None) -> Table:
