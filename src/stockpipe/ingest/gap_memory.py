@@ -114,22 +114,10 @@ def learn_gaps(
     return learning
 
 
-def note_gaps(
-    ctx: IngestContext,
-    result: SymbolResult,
-    plan: FetchPlan,
-    gaps: SessionGaps,
-    *,
-    answer: Answer | None,
-    delivered: OutputSize | None,
-    full_denied: bool,
-) -> SymbolResult:
-    """Learn from one symbol's fetch (or its absence) what the module docstring says; return
-    the result with what was learned added to its message. Never raises: a failed write costs
-    at most one more call or one more report."""
-    learning = learn_gaps(
-        ctx, result, plan, gaps, answer=answer, delivered=delivered, full_denied=full_denied
-    )
+def note_gaps(ctx: IngestContext, result: SymbolResult, learning: GapLearning) -> SymbolResult:
+    """Record what one symbol's fetch taught (learn_gaps) in its own transaction; return the
+    result with it added to its message. Never raises: a failed write costs at most one more
+    call or one more report."""
     if learning.warning:
         logger.warning("%s: %s", result.symbol, learning.warning)
     try:

@@ -25,7 +25,7 @@ from stockpipe.alphavantage import (
 from stockpipe.bars import Bar
 from stockpipe.ingest.adjusted_refetch import forget_refetch
 from stockpipe.ingest.context import IngestContext
-from stockpipe.ingest.gap_memory import note_gaps
+from stockpipe.ingest.gap_memory import GapLearning, learn_gaps, note_gaps
 from stockpipe.ingest.gaps import Answer, SessionGaps, session_gaps
 from stockpipe.ingest.plan import FetchPlan, OutputSize
 from stockpipe.ingest.premium import forget_denial, premium_message, remember_denial
@@ -336,16 +336,9 @@ def finish(ctx: IngestContext, prepared: Prepared, run: SeriesRun | None = None)
         result = fetched_result(prepared)
     if prepared.refetch_mark is not None and result.status is SymbolStatus.LOADED:
         forget_refetch(ctx.db, result.symbol, run, prepared.refetch_mark)
-    if prepared.plan is not None and prepared.gaps is not None:
-        result = note_gaps(
-            ctx,
-            result,
-            prepared.plan,
-            prepared.gaps,
-            answer=Answer.of(prepared.series.bars) if prepared.series is not None else None,
-            delivered=prepared.output_size,
-            full_denied=prepared.full_denied,
-        )
+    learning = gaps_learned(ctx, prepared, result)
+    if learning is not None:
+        result = note_gaps(ctx, result, learning)
     now = ctx.clock.now()
     if run.is_daily and result.status is SymbolStatus.LOADED:
         _settle_daily_history(ctx, prepared, result, now)
@@ -357,6 +350,23 @@ def finish(ctx: IngestContext, prepared: Prepared, run: SeriesRun | None = None)
         note_publication(ctx.db, result, prepared.plan.target, now, run.series)
     log_result(run, result)
     return result
+
+
+def gaps_learned(
+    ctx: IngestContext, prepared: Prepared, result: SymbolResult
+) -> GapLearning | None:
+    """What this symbol's fetch taught about its sessions (None: it was not planned by gaps)."""
+    if prepared.plan is None or prepared.gaps is None:
+        return None
+    return learn_gaps(
+        ctx,
+        result,
+        prepared.plan,
+        prepared.gaps,
+        answer=Answer.of(prepared.series.bars) if prepared.series is not None else None,
+        delivered=prepared.output_size,
+        full_denied=prepared.full_denied,
+    )
 
 
 def store_failed(prepared: Prepared, exc: DatabaseError) -> Prepared:

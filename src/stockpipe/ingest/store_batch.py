@@ -29,8 +29,7 @@ from typing import Any
 import psycopg
 
 from stockpipe.ingest.context import IngestContext
-from stockpipe.ingest.gap_memory import GapLearning, learn_gaps
-from stockpipe.ingest.gaps import Answer
+from stockpipe.ingest.gap_memory import GapLearning
 from stockpipe.ingest.publication import unpublished_now
 from stockpipe.ingest.results import SymbolResult
 from stockpipe.ingest.series_run import SeriesRun
@@ -39,6 +38,7 @@ from stockpipe.ingest.steps import (
     Prepared,
     fetched_result,
     finish,
+    gaps_learned,
     log_result,
     settle_loaded,
     store_failed,
@@ -107,7 +107,7 @@ def _store_together(
                 result = stored_result(prepared, run, next(stored).bars, next(upserted))
             else:
                 result = fetched_result(prepared)
-            learning = _gaps_learned(ctx, prepared, result)
+            learning = gaps_learned(ctx, prepared, result)
             if learning is not None:
                 learning.write(conn, at, ctx.run_id)
                 result = learning.applied_to(result)
@@ -124,19 +124,3 @@ def _store_together(
         return results, learned
 
     return ctx.db.run(work)
-
-
-def _gaps_learned(
-    ctx: IngestContext, prepared: Prepared, result: SymbolResult
-) -> GapLearning | None:
-    if prepared.plan is None or prepared.gaps is None:
-        return None
-    return learn_gaps(
-        ctx,
-        result,
-        prepared.plan,
-        prepared.gaps,
-        answer=Answer.of(prepared.series.bars) if prepared.series is not None else None,
-        delivered=prepared.output_size,
-        full_denied=prepared.full_denied,
-    )
