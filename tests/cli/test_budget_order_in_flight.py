@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from stockpipe import processes
 from stockpipe.store import Database
 from stockpipe.testing import CallRecord, FakeAlphaVantage
 
@@ -31,7 +32,7 @@ def in_flight_at_once(calls: list[CallRecord]) -> int:
 
 
 def start(*args: str, **env: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+    return processes.spawn(
         [STOCKPIPE, *args],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
@@ -58,9 +59,14 @@ def test_started_together_with_requests_in_flight_each_class_spends_only_what_is
             ("ingest", ("ingest",)),
         )
     }
-    outputs = {
-        name: run.communicate(timeout=600)[0].decode(errors="replace") for name, run in runs.items()
-    }
+    try:
+        outputs = {
+            name: run.communicate(timeout=600)[0].decode(errors="replace")
+            for name, run in runs.items()
+        }
+    finally:  # a timeout or a failure leaves none of the three (nor what they started) behind
+        for run in runs.values():
+            processes.stop(run)
     codes = {name: run.returncode for name, run in runs.items()}
 
     # The backfill pauses with today's budget spent (1); the others complete.

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +17,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from stockpipe import processes
 from stockpipe.cli.webserver_api import LaunchError, Webserver
 from stockpipe.defs.shards import shard_keys, shard_of
 from stockpipe.market_calendar import latest_completed_session
@@ -97,7 +97,7 @@ def sharded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShardedS
             "dagster/asset_partition_range_start": keys[0],
             "dagster/asset_partition_range_end": keys[-1],
         }
-        run = subprocess.run(
+        run = processes.run(
             [
                 *(str(BIN / "dagster"), "job", "execute", "-m", "stockpipe.definitions"),
                 *("-j", "stock_job", "--tags", orjson.dumps(tags).decode()),
@@ -107,7 +107,6 @@ def sharded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShardedS
             capture_output=True,
             text=True,
             timeout=TIMEOUT,
-            check=False,
         )
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         port = free_port()
